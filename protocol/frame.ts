@@ -1,0 +1,423 @@
+/**
+ * Frame codec: RemotingCommand <-> bytes, and a streaming decoder for TCP input.
+ *
+ * Frame layout (big-endian):
+ *
+ * ```text
+ * +------------+------------------------------+--------------+------------+
+ * | length (4) | serializeType (1) | hlen (3) | header bytes | body bytes |
+ * +------------+------------------------------+--------------+------------+
+ * length = 4 + hlen + bodyLength   (the prefix does not count itself)
+ * ```
+ *
+ * JSON header (serialize type 0): an object with `code, extFields, flag, language, opaque,
+ * remark, serializeTypeCurrentRPC, version`, written in fastjson's alphabetical order.
+ *
+ * ROCKETMQ header (serialize type 1), 21 fixed bytes then variable parts:
+ *
+ * ```text
+ * code i16 | language u8 | version i16 | opaque i32 | flag i32 | remarkLen i32 | remark
+ * | extLen i32 | { keyLen i16 | key | valueLen i32 | value }*
+ * ```
+ *
+ * Pure: no I/O. Every length read from input is checked against `limits.ts` before use.
+ *
+ * @module
+ */
+
+import {
+  type ExtFields,
+  LANGUAGE_NAMES,
+  type RemotingCommand,
+  SerializeType,
+  type SerializeTypeValue,
+} from "./command.ts";
+import { ProtocolError } from "./errors.ts";
+import { extFieldsCountMax, frameBytesMax, headerBytesMax } from "./limits.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Size of the fixed part of a ROCKETMQ binary header. */
+export const BINARY_HEADER_FIXED_BYTES = 21;
+
+/** Encodes a command's header in its own serialize type. */
+export function encodeHeader(command: RemotingCommand): Uint8Array {
+  return command.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(command) : encodeJsonHeader(command);
+}
+
+/** The JSON header, fields in fastjson's (alphabetical) order, null fields omitted. */
+export function encodeJsonHeader(command: RemotingCommand): Uint8Array {
+  let hasExt = false;
+  for (const _ in command.extFields) {
+    hasExt = true;
+    break;
+  }
+  const header = {
+    code: command.code,
+    extFields: hasExt ? command.extFields : undefined,
+    flag: command.flag,
+    language: command.language,
+    opaque: command.opaque,
+    remark: command.remark,
+    serializeTypeCurrentRPC: "JSON",
+    version: command.version,
+  };
+  return encoder.encode(JSON.stringify(header));
+}
+
+/** The ROCKETMQ binary header. */
+export function encodeBinaryHeader(command: RemotingCommand): Uint8Array {
+  const remark = command.remark ? encoder.encode(command.remark) : undefined;
+  const entries: [Uint8Array, Uint8Array][] = [];
+  let extLength = 0;
+  for (const key in command.extFields) {
+    const value = command.extFields[key];
+    // Java skips null keys and values; an empty string would decode back as null anyway.
+    if (value === undefined || value === null) continue;
+    const k = encoder.encode(key);
+    const v = encoder.encode(String(value));
+    entries.push([k, v]);
+    extLength += 2 + k.length + 4 + v.length;
+  }
+  const out = new Uint8Array(BINARY_HEADER_FIXED_BYTES + (remark?.length ?? 0) + extLength);
+  const view = new DataView(out.buffer);
+  view.setInt16(0, command.code);
+  const languageIndex = LANGUAGE_NAMES.indexOf(command.language as (typeof LANGUAGE_NAMES)[number]);
+  view.setUint8(2, languageIndex < 0 ? 0 : languageIndex);
+  view.setInt16(3, command.version);
+  view.setInt32(5, command.opaque);
+  view.setInt32(9, command.flag);
+  let pos = 13;
+  view.setInt32(pos, remark?.length ?? 0);
+  pos += 4;
+  if (remark) {
+    out.set(remark, pos);
+    pos += remark.length;
+  }
+  view.setInt32(pos, extLength);
+  pos += 4;
+  for (const [k, v] of entries) {
+    view.setInt16(pos, k.length);
+    out.set(k, pos + 2);
+    pos += 2 + k.length;
+    view.setInt32(pos, v.length);
+    out.set(v, pos + 4);
+    pos += 4 + v.length;
+  }
+  return out;
+}
+
+/**
+ * Encodes a command as frame parts: the prefix with the header, then the body if any. Writers
+ * that gather chunks send the parts without copying a large body.
+ *
+ * @throws {RangeError} when the frame would exceed `frameBytesMax`.
+ */
+export function encodeFrameParts(command: RemotingCommand): Uint8Array[] {
+  const header = encodeHeader(command);
+  const bodyLength = command.body?.length ?? 0;
+  const total = 8 + header.length + bodyLength;
+  if (total > frameBytesMax) {
+    throw new RangeError(
+      `Cannot encode command ${command.code}: frame is ${total} bytes, limit is ${frameBytesMax} bytes`,
+    );
+  }
+  const head = new Uint8Array(8 + header.length);
+  const view = new DataView(head.buffer);
+  view.setInt32(0, total - 4);
+  view.setInt32(4, (command.serializeType << 24) | header.length);
+  head.set(header, 8);
+  return bodyLength > 0 ? [head, command.body!] : [head];
+}
+
+/** Encodes a command as one frame. */
+export function encodeFrame(command: RemotingCommand): Uint8Array {
+  const parts = encodeFrameParts(command);
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts[0].length + parts[1].length);
+  out.set(parts[0], 0);
+  out.set(parts[1], parts[0].length);
+  return out;
+}
+
+/**
+ * Decodes one frame's content (everything after the length prefix).
+ *
+ * @throws {ProtocolError} when the header is malformed.
+ */
+export function decodeFrameContent(content: Uint8Array): RemotingCommand {
+  if (content.length < 4) {
+    throw new ProtocolError(`Cannot decode frame: ${content.length} bytes is shorter than the 4-byte header length`);
+  }
+  const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
+  const word = view.getUint32(0);
+  const serializeType = word >>> 24;
+  const headerLength = word & 0xFFFFFF;
+  if (headerLength > content.length - 4) {
+    throw new ProtocolError(
+      `Cannot decode frame: header length ${headerLength} exceeds the ${content.length - 4} bytes after it`,
+    );
+  }
+  if (headerLength > headerBytesMax) {
+    throw new ProtocolError(`Cannot decode frame: header is ${headerLength} bytes, limit is ${headerBytesMax} bytes`);
+  }
+  const headerBytes = content.subarray(4, 4 + headerLength);
+  let command: RemotingCommand;
+  if (serializeType === SerializeType.JSON) command = decodeJsonHeader(headerBytes);
+  else if (serializeType === SerializeType.ROCKETMQ) command = decodeBinaryHeader(headerBytes);
+  else throw new ProtocolError(`Cannot decode frame: unknown serialize type ${serializeType}`);
+  const bodyLength = content.length - 4 - headerLength;
+  // Copy the body: the decoder's buffer is reused for the next frames.
+  if (bodyLength > 0) command.body = content.slice(4 + headerLength);
+  return command;
+}
+
+/** Decodes one complete frame, length prefix included. */
+export function decodeFrame(frame: Uint8Array): RemotingCommand {
+  if (frame.length < 4) throw new ProtocolError(`Cannot decode frame: ${frame.length} bytes is too short`);
+  const length = new DataView(frame.buffer, frame.byteOffset, 4).getInt32(0);
+  if (length !== frame.length - 4) {
+    throw new ProtocolError(`Cannot decode frame: length prefix says ${length}, frame holds ${frame.length - 4}`);
+  }
+  return decodeFrameContent(frame.subarray(4));
+}
+
+function int32Field(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < -2147483648 || value > 2147483647) {
+    throw new ProtocolError(
+      `Cannot decode JSON header: "${name}" must be a 32-bit integer, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Converts a JSON extFields value to the string a Java server would see: fastjson turns numbers
+ * and booleans into their text when it fills a `HashMap<String, String>` (ali-ons sends
+ * `"queueId":0` and `"unitMode":false`).
+ */
+function extFieldString(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+    case "boolean":
+    case "bigint":
+      return String(value);
+    case "object":
+      return value === null ? undefined : JSON.stringify(value);
+    default:
+      return undefined;
+  }
+}
+
+/** Decodes a JSON header into a command (without body). */
+export function decodeJsonHeader(bytes: Uint8Array): RemotingCommand {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    throw new ProtocolError(`Cannot decode JSON header: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ProtocolError("Cannot decode JSON header: not a JSON object");
+  }
+  const h = parsed as Record<string, unknown>;
+  if (h.code === undefined) throw new ProtocolError('Cannot decode JSON header: "code" is missing');
+  const extFields: ExtFields = {};
+  const rawExt = h.extFields;
+  if (rawExt !== undefined && rawExt !== null) {
+    if (typeof rawExt !== "object" || Array.isArray(rawExt)) {
+      throw new ProtocolError('Cannot decode JSON header: "extFields" must be an object');
+    }
+    let count = 0;
+    for (const [key, value] of Object.entries(rawExt as Record<string, unknown>)) {
+      if (++count > extFieldsCountMax) {
+        throw new ProtocolError(`Cannot decode JSON header: more than ${extFieldsCountMax} extFields`);
+      }
+      const text = extFieldString(value);
+      if (text !== undefined) extFields[key] = text;
+    }
+  }
+  const remark = h.remark;
+  return {
+    code: int32Field(h.code, "code", 0),
+    language: typeof h.language === "string" ? h.language : "JAVA",
+    version: int32Field(h.version, "version", 0),
+    opaque: int32Field(h.opaque, "opaque", 0),
+    flag: int32Field(h.flag, "flag", 0),
+    remark: typeof remark === "string" ? remark : remark == null ? undefined : String(remark),
+    extFields,
+    serializeType: SerializeType.JSON,
+  };
+}
+
+/** Decodes a ROCKETMQ binary header into a command (without body). */
+export function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
+  if (bytes.length < BINARY_HEADER_FIXED_BYTES) {
+    throw new ProtocolError(
+      `Cannot decode binary header: ${bytes.length} bytes, the fixed part alone is ${BINARY_HEADER_FIXED_BYTES}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const code = view.getInt16(0);
+  const languageCode = view.getUint8(2);
+  const version = view.getInt16(3);
+  const opaque = view.getInt32(5);
+  const flag = view.getInt32(9);
+  let pos = 13;
+  const remarkLength = view.getInt32(pos);
+  pos += 4;
+  if (remarkLength < 0 || remarkLength > bytes.length - pos - 4) {
+    throw new ProtocolError(`Cannot decode binary header: remark length ${remarkLength} exceeds the header`);
+  }
+  const remark = remarkLength > 0 ? decoder.decode(bytes.subarray(pos, pos + remarkLength)) : undefined;
+  pos += remarkLength;
+  const extLength = view.getInt32(pos);
+  pos += 4;
+  if (extLength < 0 || extLength > bytes.length - pos) {
+    throw new ProtocolError(`Cannot decode binary header: extFields length ${extLength} exceeds the header`);
+  }
+  const extEnd = pos + extLength;
+  const extFields: ExtFields = {};
+  let count = 0;
+  while (pos < extEnd) {
+    if (++count > extFieldsCountMax) {
+      throw new ProtocolError(`Cannot decode binary header: more than ${extFieldsCountMax} extFields`);
+    }
+    if (extEnd - pos < 2) throw new ProtocolError("Cannot decode binary header: truncated extFields key length");
+    const keyLength = view.getInt16(pos);
+    pos += 2;
+    if (keyLength < 0 || keyLength > extEnd - pos - 4) {
+      throw new ProtocolError(`Cannot decode binary header: extFields key length ${keyLength} exceeds the map`);
+    }
+    const key = decoder.decode(bytes.subarray(pos, pos + keyLength));
+    pos += keyLength;
+    const valueLength = view.getInt32(pos);
+    pos += 4;
+    if (valueLength < 0 || valueLength > extEnd - pos) {
+      throw new ProtocolError(`Cannot decode binary header: extFields value length ${valueLength} exceeds the map`);
+    }
+    const value = decoder.decode(bytes.subarray(pos, pos + valueLength));
+    pos += valueLength;
+    // Java reads a zero-length string back as null and drops the entry.
+    if (keyLength > 0 && valueLength > 0) extFields[key] = value;
+  }
+  return {
+    code,
+    language: LANGUAGE_NAMES[languageCode] ?? "OTHER",
+    version,
+    opaque,
+    flag,
+    remark,
+    extFields,
+    serializeType: SerializeType.ROCKETMQ as SerializeTypeValue,
+  };
+}
+
+/** A decoder's starting buffer: room for a typical socket read. */
+const initialBufferBytes = 64 * 1024;
+/** Above this, an emptied decoder buffer is replaced by a small one. */
+const idleBufferBytesMax = 1024 * 1024;
+
+/** Options for {@linkcode FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Largest frame accepted, prefix included. Defaults to `frameBytesMax`. */
+  frameBytesMax?: number;
+}
+
+/**
+ * Splits a byte stream into commands, whatever the chunking.
+ *
+ * Memory is bounded: at most one partial frame (≤ `frameBytesMax`) plus the chunk being pushed is
+ * held. A length prefix outside `[4, frameBytesMax - 4]` throws a {@linkcode ProtocolError}
+ * before anything of that frame is buffered, and the decoder is then unusable: framing is lost
+ * and the caller must close the connection.
+ */
+export class FrameDecoder {
+  #buffer = new Uint8Array(initialBufferBytes);
+  #start = 0;
+  #end = 0;
+  #frameBytesMax: number;
+  #failed = false;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#frameBytesMax = options.frameBytesMax ?? frameBytesMax;
+  }
+
+  /** Bytes held, waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Adds a chunk and returns every command it completes.
+   *
+   * @throws {ProtocolError} when framing is lost or a header cannot be decoded.
+   */
+  push(chunk: Uint8Array): RemotingCommand[] {
+    if (this.#failed) throw new ProtocolError("Cannot decode after a framing error: the stream is out of sync");
+    const commands: RemotingCommand[] = [];
+    try {
+      this.#append(chunk);
+      while (true) {
+        const available = this.#end - this.#start;
+        if (available < 4) break;
+        const b = this.#buffer;
+        const s = this.#start;
+        const length = ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) | 0;
+        if (length < 4 || length > this.#frameBytesMax - 4) {
+          throw new ProtocolError(
+            `Cannot decode frame: length ${length} is outside [4, ${this.#frameBytesMax - 4}]`,
+          );
+        }
+        if (available < 4 + length) {
+          this.#reserve(4 + length);
+          break;
+        }
+        commands.push(decodeFrameContent(b.subarray(s + 4, s + 4 + length)));
+        this.#start += 4 + length;
+      }
+      if (this.#start === this.#end) {
+        this.#start = this.#end = 0;
+        // Give back the room a large frame needed, so an idle connection holds 64 KiB, not 16 MiB.
+        if (this.#buffer.length > idleBufferBytesMax) this.#buffer = new Uint8Array(initialBufferBytes);
+      }
+      return commands;
+    } catch (error) {
+      this.#failed = true;
+      this.#start = this.#end = 0;
+      throw error;
+    }
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#buffer.length - this.#end < chunk.length) {
+      this.#compact(this.#end - this.#start + chunk.length);
+    }
+    this.#buffer.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** Makes sure a frame of `frameBytes` fits, so its remaining chunks append without copies. */
+  #reserve(frameBytes: number): void {
+    if (this.#buffer.length - this.#start < frameBytes) this.#compact(frameBytes);
+  }
+
+  #compact(needed: number): void {
+    const held = this.#end - this.#start;
+    if (this.#buffer.length >= needed && this.#start > 0) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+    } else {
+      let size = this.#buffer.length;
+      while (size < needed) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.#buffer.subarray(this.#start, this.#end), 0);
+      this.#buffer = next;
+    }
+    this.#start = 0;
+    this.#end = held;
+  }
+}
