@@ -18,10 +18,11 @@ export const RESPONSE_FLAG = 1;
 export const ONEWAY_FLAG = 2;
 
 /**
- * MQVersion ordinal we put on every command we send. 409 is V4_9_8: Java clients record the
- * broker version from heartbeat replies and gate features on it (SQL92 needs at least 232).
+ * MQVersion ordinal we put on every command we send: 407 is V4_9_7, what the reference 4.9.7
+ * broker and nameserver stamp on every reply. Java clients record the broker version from
+ * heartbeat replies and gate features on it (SQL92 needs at least 232).
  */
-export const CURRENT_VERSION = 409;
+export const CURRENT_VERSION = 407;
 
 /** Language codes by number (`LanguageCode.java`); JSON headers carry the name. */
 export const LANGUAGE_NAMES = [

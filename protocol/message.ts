@@ -687,7 +687,8 @@ export class UniqueIdGenerator {
     }
     const tail = new Uint8Array(6);
     const view = new DataView(tail.buffer);
-    view.setInt32(0, now - this.#monthStart);
+    // Java casts to int, which wraps after ~24.8 days; readers take the bytes as unsigned.
+    view.setUint32(0, (now - this.#monthStart) >>> 0);
     view.setInt16(4, this.#counter);
     this.#counter = (this.#counter + 1) & 0xffff;
     return this.#fixed + bytesToHex(tail);
@@ -701,7 +702,7 @@ export class UniqueIdGenerator {
 export function uniqueIdTimestamp(id: string, now = Date.now()): number | undefined {
   const ipHex = id.length === 32 ? 8 : id.length === 56 ? 32 : -1;
   if (ipHex < 0 || !/^[0-9A-Fa-f]+$/.test(id)) return undefined;
-  const delta = new DataView(hexToBytes(id.slice(ipHex + 12, ipHex + 20)).buffer).getInt32(0);
+  const delta = new DataView(hexToBytes(id.slice(ipHex + 12, ipHex + 20)).buffer).getUint32(0);
   const d = new Date(now);
   let time = new Date(d.getFullYear(), d.getMonth(), 1).getTime() + delta;
   if (time > now) time = new Date(d.getFullYear(), d.getMonth() - 1, 1).getTime() + delta;
