@@ -13,3 +13,19 @@
 export class ProtocolError extends SyntaxError {
   override name = "ProtocolError";
 }
+
+/**
+ * An operating error with the response code it is answered with, e.g. TOPIC_NOT_EXIST for a
+ * route miss. Servers answer it with `code` and the message as remark; clients raise it for a
+ * non-success response.
+ */
+export class ResponseError extends Error {
+  override name = "ResponseError";
+  /** The RocketMQ response code. */
+  readonly code: number;
+
+  constructor(code: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

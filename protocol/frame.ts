@@ -42,7 +42,7 @@ const decoder = new TextDecoder();
 export const BINARY_HEADER_FIXED_BYTES = 21;
 
 /** Encodes a command's header in its own serialize type. */
-export function encodeHeader(command: RemotingCommand): Uint8Array {
+export function encodeCommandHeader(command: RemotingCommand): Uint8Array {
   return command.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(command) : encodeJsonHeader(command);
 }
 
@@ -115,7 +115,7 @@ export function encodeBinaryHeader(command: RemotingCommand): Uint8Array {
  * @throws {RangeError} when the frame would exceed `frameBytesMax`.
  */
 export function encodeFrameParts(command: RemotingCommand): Uint8Array[] {
-  const header = encodeHeader(command);
+  const header = encodeCommandHeader(command);
   const bodyLength = command.body?.length ?? 0;
   const total = 8 + header.length + bodyLength;
   if (total > frameBytesMax) {

@@ -18,3 +18,5 @@ export * from "./limits.ts";
 export * from "./message.ts";
 export * from "./request_code.ts";
 export * from "./response_code.ts";
+export * from "./header.ts";
+export * from "./bodies.ts";

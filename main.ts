@@ -1,0 +1,279 @@
+/**
+ * denomq: one executable, four roles.
+ *
+ * ```sh
+ * deno run -P=nameserver main.ts nameserver [--port 9876]
+ * deno run -P=broker main.ts broker -c broker.conf
+ * deno run -P=admin main.ts admin clusterList -n 127.0.0.1:9876
+ * deno run -P=dev main.ts dev          # NameServer + broker in one process, ./.denomq-data
+ * ```
+ *
+ * Every server prints one JSON "ready" line on stdout with its address, logs JSON lines on
+ * stderr, and shuts down cleanly on SIGTERM/SIGINT. Bad flags print the usage and exit 2.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { configureLogging } from "./remoting/log.ts";
+
+// Roles are imported when chosen, so a NameServer never loads the broker's store code.
+
+/** Exit code for bad usage (flags, config). */
+const EXIT_USAGE = 2;
+
+const USAGE = `denomq: a RocketMQ-compatible message broker for Deno
+
+Usage: denomq <command> [options]
+
+Commands:
+  nameserver   run a NameServer (route registry, default port 9876)
+  broker       run a broker (message store, default port 10911)
+  admin        administer a cluster (mqadmin-style subcommands)
+  dev          run a NameServer and a broker in one process with a local data directory
+
+Run "denomq <command> --help" for a command's options.`;
+
+const NAMESERVER_USAGE = `Usage: denomq nameserver [options]
+
+Options:
+  -c, --config <file>     namesrv.conf (Java properties: listenPort, orderMessageEnable, ...)
+  -p, --port <port>       listen port (listenPort; 0 picks a free one) [default: 9876]
+      --host <ip>         listen address [default: 0.0.0.0]
+      --log-level <lvl>   debug | info | warning | error [default: info]
+  -h, --help              show this help`;
+
+const BROKER_USAGE = `Usage: denomq broker [options]
+
+Options:
+  -c, --config <file>     broker.conf (Java properties, RocketMQ key names)
+  -n, --namesrv <addrs>   NameServer addresses, ';'-separated (namesrvAddr)
+  -p, --port <port>       listen port (listenPort; 0 picks a free one) [default: 10911]
+      --store <dir>       store root (storePathRootDir)
+      --set <key=value>   any broker.conf key; repeatable
+      --log-level <lvl>   debug | info | warning | error [default: info]
+  -h, --help              show this help
+
+Environment: DENOMQ_<KEY>=value sets a broker.conf key (e.g. DENOMQ_FLUSHDISKTYPE=SYNC_FLUSH);
+flags override the environment, which overrides the file.`;
+
+const DEV_USAGE = `Usage: denomq dev [options]
+
+Runs a NameServer and a broker (autoCreateTopicEnable=true) in one process.
+
+Options:
+      --data <dir>        data directory [default: ./.denomq-data]
+      --namesrv-port <p>  NameServer port [default: 9876]
+      --broker-port <p>   broker port [default: 10911]
+      --set <key=value>   any broker.conf key; repeatable
+      --log-level <lvl>   debug | info | warning | error [default: info]
+  -h, --help              show this help`;
+
+function fail(usage: string, message: string): never {
+  console.error(`denomq: ${message}\n\n${usage}`);
+  Deno.exit(EXIT_USAGE);
+}
+
+function parse<T extends Parameters<typeof parseArgs>[0]["options"]>(args: string[], usage: string, options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: false });
+  } catch (error) {
+    fail(usage, (error as Error).message);
+  }
+}
+
+function portOf(value: string | undefined, usage: string, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) fail(usage, `Invalid ${flag} "${value}": expected a port number 0-65535`);
+  return port;
+}
+
+type LogLevel = "debug" | "info" | "warning" | "error";
+
+function logLevelOf(value: string | undefined, usage: string): LogLevel {
+  const level = value ?? "info";
+  if (!["debug", "info", "warning", "error"].includes(level)) {
+    fail(usage, `Invalid --log-level "${level}": expected debug, info, warning or error`);
+  }
+  return level as LogLevel;
+}
+
+function ready(fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ event: "ready", pid: Deno.pid, ...fields }));
+}
+
+/** Runs `close` on the first SIGTERM/SIGINT, then exits 0. */
+function closeOnSignal(close: () => Promise<void>): void {
+  let closing = false;
+  const onSignal = async () => {
+    if (closing) return;
+    closing = true;
+    try {
+      await close();
+      Deno.exit(0);
+    } catch (error) {
+      console.error(`denomq: shutdown failed: ${(error as Error).stack ?? error}`);
+      Deno.exit(1);
+    }
+  };
+  Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGINT", onSignal);
+}
+
+async function runNameServer(args: string[]): Promise<void> {
+  const { values } = parse(args, NAMESERVER_USAGE, {
+    config: { type: "string", short: "c" },
+    port: { type: "string", short: "p" },
+    host: { type: "string" },
+    "log-level": { type: "string" },
+  });
+  if (values.help) return console.log(NAMESERVER_USAGE);
+  await configureLogging(logLevelOf(values["log-level"] as string | undefined, NAMESERVER_USAGE));
+  const { applyNameServerSettings, ConfigError, DEFAULT_NAMESERVER_CONFIG, readNameServerConfigFile, startNameServer } =
+    await import("./nameserver/mod.ts");
+  const config = { ...DEFAULT_NAMESERVER_CONFIG };
+  try {
+    if (values.config) {
+      const unknown = applyNameServerSettings(config, await readNameServerConfigFile(values.config as string));
+      for (const key of unknown) console.error(`denomq: warning: unknown namesrv.conf key "${key}" ignored`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) fail(NAMESERVER_USAGE, error.message);
+    throw error;
+  }
+  const port = portOf(values.port as string | undefined, NAMESERVER_USAGE, "--port");
+  if (port !== undefined) config.listenPort = port;
+  if (values.host) config.listenHost = values.host as string;
+  const nameServer = startNameServer({ config });
+  ready({ role: "nameserver", addr: nameServer.addr, port: nameServer.port });
+  closeOnSignal(() => nameServer.close());
+}
+
+function settingsOf(list: unknown, usage: string): Map<string, string> {
+  const settings = new Map<string, string>();
+  for (const item of (list as string[] | undefined) ?? []) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) fail(usage, `Invalid --set "${item}": expected key=value`);
+    settings.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  return settings;
+}
+
+function brokerEnvSettings(): Map<string, string> {
+  const settings = new Map<string, string>();
+  let env: Record<string, string> = {};
+  try {
+    env = Deno.env.toObject();
+  } catch {
+    return settings; // no env permission: the environment simply does not configure us
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith("DENOMQ_") && name !== "DENOMQ_SEED") settings.set(name.slice(7), value);
+  }
+  return settings;
+}
+
+async function runBroker(args: string[]): Promise<void> {
+  const { values } = parse(args, BROKER_USAGE, {
+    config: { type: "string", short: "c" },
+    namesrv: { type: "string", short: "n" },
+    port: { type: "string", short: "p" },
+    store: { type: "string" },
+    set: { type: "string", multiple: true },
+    "log-level": { type: "string" },
+  });
+  if (values.help) return console.log(BROKER_USAGE);
+  await configureLogging(logLevelOf(values["log-level"] as string | undefined, BROKER_USAGE));
+  const { ConfigError, loadBrokerConfig, startBroker } = await import("./broker/mod.ts");
+  const flags = settingsOf(values.set, BROKER_USAGE);
+  const port = portOf(values.port as string | undefined, BROKER_USAGE, "--port");
+  if (port !== undefined) flags.set("listenPort", String(port));
+  if (values.namesrv) flags.set("namesrvAddr", values.namesrv as string);
+  if (values.store) flags.set("storePathRootDir", values.store as string);
+  let loaded;
+  try {
+    loaded = await loadBrokerConfig({ file: values.config as string | undefined, env: brokerEnvSettings(), flags });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(BROKER_USAGE, error.message);
+    throw error;
+  }
+  for (const warning of loaded.warnings) console.error(`denomq: warning: ${warning}`);
+  const broker = await startBroker({ config: loaded.config });
+  ready({ role: "broker", addr: broker.addr, port: broker.port, brokerName: loaded.config.brokerName });
+  closeOnSignal(() => broker.close());
+}
+
+async function runDev(args: string[]): Promise<void> {
+  const { values } = parse(args, DEV_USAGE, {
+    data: { type: "string" },
+    "namesrv-port": { type: "string" },
+    "broker-port": { type: "string" },
+    set: { type: "string", multiple: true },
+    "log-level": { type: "string" },
+  });
+  if (values.help) return console.log(DEV_USAGE);
+  await configureLogging(logLevelOf(values["log-level"] as string | undefined, DEV_USAGE));
+  const { startNameServer } = await import("./nameserver/mod.ts");
+  const { ConfigError, loadBrokerConfig, startBroker } = await import("./broker/mod.ts");
+  const namesrvPort = portOf(values["namesrv-port"] as string | undefined, DEV_USAGE, "--namesrv-port") ?? 9876;
+  const brokerPort = portOf(values["broker-port"] as string | undefined, DEV_USAGE, "--broker-port") ?? 10911;
+  const nameServer = startNameServer({ config: { listenPort: namesrvPort, listenHost: "127.0.0.1" } });
+  const flags = settingsOf(values.set, DEV_USAGE);
+  const defaults = new Map([
+    ["storePathRootDir", (values.data as string | undefined) ?? "./.denomq-data"],
+    ["namesrvAddr", `127.0.0.1:${nameServer.port}`],
+    ["listenPort", String(brokerPort)],
+    ["brokerIP1", "127.0.0.1"],
+    ["autoCreateTopicEnable", "true"],
+  ]);
+  let loaded;
+  try {
+    loaded = await loadBrokerConfig({ env: defaults, flags });
+  } catch (error) {
+    await nameServer.close();
+    if (error instanceof ConfigError) fail(DEV_USAGE, error.message);
+    throw error;
+  }
+  for (const warning of loaded.warnings) console.error(`denomq: warning: ${warning}`);
+  const broker = await startBroker({ config: loaded.config });
+  ready({
+    role: "dev",
+    addr: nameServer.addr,
+    namesrvAddr: `127.0.0.1:${nameServer.port}`,
+    brokerAddr: broker.addr,
+    storePathRootDir: loaded.config.storePathRootDir,
+  });
+  closeOnSignal(async () => {
+    await broker.close();
+    await nameServer.close();
+  });
+}
+
+if (import.meta.main) {
+  const [command, ...rest] = Deno.args;
+  switch (command) {
+    case "nameserver":
+      await runNameServer(rest);
+      break;
+    case "broker":
+      await runBroker(rest);
+      break;
+    case "dev":
+      await runDev(rest);
+      break;
+    case "admin":
+      {
+        const { runAdmin } = await import("./admin/mod.ts");
+        Deno.exit(await runAdmin(rest));
+      }
+      break;
+    case "-h":
+    case "--help":
+    case "help":
+      console.log(USAGE);
+      break;
+    default:
+      fail(USAGE, command ? `Unknown command "${command}"` : "Missing command");
+  }
+}

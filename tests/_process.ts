@@ -1,0 +1,142 @@
+/**
+ * Test helper: start a denomq role as a real process (`deno run -P=<role> main.ts …`), wait for
+ * its JSON "ready" line, and stop it with a signal.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../", import.meta.url);
+const decoder = new TextDecoder();
+
+/** A running role process. */
+export interface RoleProcess {
+  /** The parsed ready line. */
+  ready: Record<string, unknown>;
+  child: Deno.ChildProcess;
+  /** stderr so far (JSON log lines). */
+  stderr(): string;
+  /** SIGTERM and wait; returns the exit code. */
+  stop(): Promise<number>;
+  /** SIGKILL and wait. */
+  kill(): Promise<void>;
+}
+
+/** Options for {@linkcode startRole}. */
+export interface StartRoleOptions {
+  /** Permission set from deno.json (default: the role's own). */
+  permissionSet?: string;
+  /** How long to wait for the ready line. */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** Starts `main.ts <args>` and waits for its ready line. */
+export async function startRole(args: string[], options: StartRoleOptions = {}): Promise<RoleProcess> {
+  const set = options.permissionSet ?? args[0];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", `-P=${set}`, "main.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...options.env },
+  }).spawn();
+  let stderrText = "";
+  const stderrDone = (async () => {
+    for await (const chunk of child.stderr) {
+      stderrText += decoder.decode(chunk);
+      if (stderrText.length > 1_000_000) stderrText = stderrText.slice(-500_000);
+    }
+  })();
+  const reader = child.stdout.getReader();
+  let buffered = "";
+  let ready: Record<string, unknown> | undefined;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    while (!ready) {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), Math.max(1, deadline - Date.now()));
+      });
+      const { value, done } = await Promise.race([reader.read(), timeout]);
+      clearTimeout(timer);
+      if (done) break;
+      buffered += decoder.decode(value);
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          const parsed = JSON.parse(line);
+          if (parsed.event === "ready") ready = parsed;
+        } catch {
+          // not a JSON line
+        }
+      }
+    }
+  } catch (error) {
+    clearTimeout(timer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel();
+    await stderrDone;
+    throw new Error(`${args.join(" ")} did not print a ready line: ${(error as Error).message}\n${stderrText}`);
+  }
+  // Keep draining stdout so the child never blocks on a full pipe.
+  const stdoutDone = (async () => {
+    try {
+      while (!(await reader.read()).done) { /* discard */ }
+    } catch { /* closed */ }
+  })();
+  if (!ready) {
+    const status = await child.status;
+    await stdoutDone;
+    await stderrDone;
+    throw new Error(`${args.join(" ")} exited (${status.code}) before ready:\n${stderrText}`);
+  }
+  let exited: Promise<Deno.CommandStatus> | undefined;
+  const finish = async () => {
+    exited ??= child.status;
+    const status = await exited;
+    await stdoutDone;
+    await stderrDone;
+    return status;
+  };
+  return {
+    ready,
+    child,
+    stderr: () => stderrText,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      return (await finish()).code;
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await finish();
+    },
+  };
+}
+
+/** A fresh temporary directory, removed by the returned function. */
+export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await Deno.makeTempDir({ prefix: `denomq-${prefix}-` });
+  return { path, remove: () => Deno.remove(path, { recursive: true }).catch(() => {}) };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
