@@ -1,0 +1,725 @@
+/**
+ * The commit log: every record of every topic, appended to fixed-size segment files
+ * (reference §12.2), with group commit and fail-closed error handling.
+ *
+ * Appends are encoded straight into bounded in-memory write chunks (SharedArrayBuffers). One flush
+ * round at a time hands everything appended since the last round to the {@linkcode Flusher}; in
+ * SYNC_FLUSH the round ends with an fdatasync, and every put it covers resolves together. Reads
+ * are served from the chunks for bytes the file system has not been given yet, else from files.
+ *
+ * Offsets: `appendOffset` ≥ `writtenOffset` (handed to the file system) ≥ `syncedOffset`
+ * (covered by fdatasync). A failed write or fdatasync fences the log: waiting puts fail, new puts
+ * are refused, reads go on, and only a restart (which re-verifies the tail) lifts it. A write
+ * failing with ENOSPC is the exception: nothing the page cache held was lost, so the round is
+ * retried until space returns, refusing new puts meanwhile.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { assert, assertOffset } from "./_assert.ts";
+import { errorCode, type StoreFs } from "./_fs.ts";
+import { BLANK_HEADER_BYTES, writeBlank } from "./_record.ts";
+import type { Flusher, FlushRange, FlushResult } from "./flush.ts";
+import { Segment, type SegmentFile } from "./segment.ts";
+import { type Clock, type PutMessageResult, PutMessageStatus } from "./store.ts";
+
+const logger = getLogger(["denomq", "store"]);
+
+/** Page size used by `flushCommitLogLeastPages`. */
+export const PAGE_BYTES = 4096;
+
+/**
+ * Smallest write chunk. A round writes at most the bytes appended since the last one, so chunk
+ * size does not bound a write; it bounds how often a chunk is sealed and recycled. 1 MiB keeps
+ * that to a few hundred times a second at disk speed.
+ */
+const writeChunkBytesMin = 1024 * 1024;
+
+/**
+ * Puts waiting for room in the write buffer. The broker's lanes bound concurrent puts well below
+ * this; past it a put is answered OS_PAGECACHE_BUSY at once instead of queueing.
+ */
+export const roomWaitersMax = 65536;
+
+/** `reserve()` answer: no room in the write buffer now. */
+export const RESERVE_BUSY = -1;
+
+/** A segment could not be created; `code` is the file-system error code. */
+export class SegmentCreateError extends Error {
+  override name = "SegmentCreateError";
+  readonly code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Records appended but not yet handed to the file system, for one segment. */
+export class WriteChunk {
+  readonly buffer: SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  segment: Segment | undefined;
+  /** Commit-log offset of `bytes[0]`. */
+  startOffset = 0;
+  used = 0;
+  /** Bytes included in a round (in flight or done). */
+  submitted = 0;
+  /** Bytes a finished round wrote. */
+  written = 0;
+  sealed = false;
+
+  constructor(capacity: number) {
+    this.buffer = new SharedArrayBuffer(capacity);
+    this.bytes = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+  }
+
+  get capacity(): number {
+    return this.bytes.length;
+  }
+
+  reset(segment: Segment, startOffset: number): void {
+    this.segment = segment;
+    this.startOffset = startOffset;
+    this.used = 0;
+    this.submitted = 0;
+    this.written = 0;
+    this.sealed = false;
+  }
+}
+
+/** A FIFO with O(1) shift, for waiters. */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
+interface SyncWaiter {
+  endOffset: number;
+  deadlineMs: number;
+  result: PutMessageResult;
+  resolve: (result: PutMessageResult) => void;
+}
+
+interface RoomWaiter {
+  deadlineMs: number;
+  resolve: (hasRoom: boolean) => void;
+}
+
+/** Commit-log configuration (resolved store options). */
+export interface CommitLogOptions {
+  fs: StoreFs;
+  dir: string;
+  segmentBytes: number;
+  maxMessageSize: number;
+  syncFlush: boolean;
+  syncFlushTimeoutMs: number;
+  flushIntervalMs: number;
+  flushLeastPages: number;
+  flushThoroughIntervalMs: number;
+  writeBufferBytesMax: number;
+  busyTimeoutMs: number;
+  flusher: Flusher;
+  clock: Clock;
+}
+
+/** The commit log. Not safe to use before {@linkcode CommitLog.startAppending}. */
+export class CommitLog {
+  readonly options: CommitLogOptions;
+  readonly chunkBytes: number;
+  readonly chunkCountMax: number;
+  /** Segments holding data, oldest first; the last is the one appended to. */
+  readonly segments: Segment[] = [];
+  #standby: Segment | undefined;
+  #chunks: WriteChunk[] = [];
+  #free: WriteChunk[] = [];
+  #chunkCount = 0;
+  #active: WriteChunk | undefined;
+  #appendOffset = 0;
+  #writtenOffset = 0;
+  #syncedOffset = 0;
+  #syncWaiters = new Fifo<SyncWaiter>();
+  #roomWaiters = new Fifo<RoomWaiter>();
+  #roundRunning = false;
+  #roundQueued = false;
+  #syncRequested = false;
+  #lastSyncMs = 0;
+  #fenceReason: string | undefined;
+  #diskFull = false;
+  #stopping = false;
+  #halted = false;
+  #appending = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #waiterTimer: ReturnType<typeof setTimeout> | undefined;
+  #waiterTimerAt = Infinity;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #roundDone: Promise<void> = Promise.resolve();
+  /** fdatasync rounds that succeeded. */
+  syncCount = 0;
+  flushDiskTimeoutCount = 0;
+
+  constructor(options: CommitLogOptions) {
+    assert(
+      options.maxMessageSize + BLANK_HEADER_BYTES <= options.segmentBytes,
+      `mappedFileSizeCommitLog ${options.segmentBytes} must hold a record of maxMessageSize ${options.maxMessageSize} plus a blank`,
+    );
+    this.options = options;
+    const wanted = Math.max(
+      Math.min(writeChunkBytesMin, Math.floor(options.writeBufferBytesMax / 4)),
+      options.maxMessageSize + BLANK_HEADER_BYTES,
+    );
+    this.chunkBytes = Math.ceil(wanted / PAGE_BYTES) * PAGE_BYTES;
+    this.chunkCountMax = Math.floor(options.writeBufferBytesMax / this.chunkBytes);
+    assert(
+      this.chunkCountMax >= 2,
+      `writeBufferBytesMax ${options.writeBufferBytesMax} must hold two chunks of ${this.chunkBytes} bytes`,
+    );
+  }
+
+  /** Adopts existing segment files (recovery reads them through {@linkcode segments}). */
+  load(files: SegmentFile[]): void {
+    assert(this.segments.length === 0, "commit log loads once");
+    for (const f of files) {
+      const segment = new Segment(this.options.fs, this.options.dir, f.baseOffset, this.options.segmentBytes);
+      segment.sealedAtMs = this.options.fs.modifiedMs(f.path);
+      this.segments.push(segment);
+    }
+  }
+
+  /**
+   * After recovery: keeps the first `count` segments (the files of later ones are already gone or
+   * about to be) and adopts an empty, pre-allocated segment as the next one to roll into.
+   */
+  trimSegments(count: number, standby: Segment | undefined): void {
+    for (const segment of this.segments.splice(count)) {
+      if (segment !== standby) segment.close();
+    }
+    if (standby) this.#standby = standby;
+  }
+
+  /**
+   * Starts appending at `endOffset` (the end of the verified data). Creates the segment to append
+   * to if needed and, for a new one, zero-fills it before returning so the first fdatasyncs are
+   * not also committing file growth.
+   */
+  async startAppending(endOffset: number): Promise<void> {
+    assertOffset(endOffset, "commit-log end offset");
+    assert(!this.#appending, "commit log starts appending once");
+    let last = this.segments.at(-1);
+    if (!last || endOffset >= last.endOffset) {
+      const base = last ? last.endOffset : endOffset - (endOffset % this.options.segmentBytes);
+      assert(!last || endOffset === last.endOffset, "end offset must be inside or right after the last segment");
+      last = new Segment(this.options.fs, this.options.dir, base, this.options.segmentBytes);
+      try {
+        last.file();
+      } catch (error) {
+        throw new SegmentCreateError(`Cannot create commit-log segment "${last.path}"`, errorCode(error), {
+          cause: error,
+        });
+      }
+      this.segments.push(last);
+      await last.prefill();
+    }
+    assert(endOffset >= last.baseOffset, "end offset must be inside the last segment");
+    this.#appendOffset = this.#writtenOffset = this.#syncedOffset = endOffset;
+    this.#lastSyncMs = performance.now();
+    this.#appending = true;
+    this.#prepareStandby();
+    if (!this.options.syncFlush) {
+      this.#flushTimer = setInterval(() => this.#onFlushInterval(), this.options.flushIntervalMs);
+    }
+  }
+
+  get minOffset(): number {
+    return this.segments.length > 0 ? this.segments[0].baseOffset : this.#appendOffset;
+  }
+  get appendOffset(): number {
+    return this.#appendOffset;
+  }
+  get writtenOffset(): number {
+    return this.#writtenOffset;
+  }
+  get syncedOffset(): number {
+    return this.#syncedOffset;
+  }
+  get fenceReason(): string | undefined {
+    return this.#fenceReason;
+  }
+  get diskFull(): boolean {
+    return this.#diskFull;
+  }
+  /** Bytes appended but not yet handed to the file system. */
+  get bufferedBytes(): number {
+    return this.#appendOffset - this.#writtenOffset;
+  }
+  get hasRoomWaiters(): boolean {
+    return this.#roomWaiters.length > 0;
+  }
+  /** The chunk a successful {@linkcode reserve} returned a position in. */
+  get activeChunk(): WriteChunk {
+    assert(this.#active !== undefined, "reserve() must succeed before the active chunk is used");
+    return this.#active;
+  }
+
+  #prepareStandby(): void {
+    const last = this.segments.at(-1)!;
+    if (this.#standby?.baseOffset === last.endOffset) return;
+    const standby = new Segment(this.options.fs, this.options.dir, last.endOffset, this.options.segmentBytes);
+    try {
+      standby.file();
+    } catch (error) {
+      logger.warn("Cannot create the next commit-log segment {path} ahead of time: {error}", {
+        path: standby.path,
+        error: String(error),
+      });
+      return;
+    }
+    standby.startPrefill();
+    this.#standby = standby;
+  }
+
+  #takeChunk(segment: Segment): WriteChunk | undefined {
+    let chunk = this.#free.pop();
+    if (!chunk) {
+      if (this.#chunkCount >= this.chunkCountMax) return undefined;
+      chunk = new WriteChunk(this.chunkBytes);
+      this.#chunkCount++;
+    }
+    chunk.reset(segment, this.#appendOffset);
+    this.#chunks.push(chunk);
+    this.#active = chunk;
+    return chunk;
+  }
+
+  #sealActive(): void {
+    if (this.#active) this.#active.sealed = true;
+    this.#active = undefined;
+  }
+
+  /**
+   * Finds room for `size` contiguous bytes at the append offset and returns their position in
+   * {@linkcode activeChunk}, or {@linkcode RESERVE_BUSY} when the write buffer is full (or others
+   * already wait for room and `queued` is false). Rolls to the next segment, writing the BLANK
+   * record, when the segment cannot hold the record plus a blank header.
+   *
+   * @throws {SegmentCreateError} when the next segment cannot be created.
+   */
+  reserve(size: number, queued = false): number {
+    assert(this.#appending && this.#fenceReason === undefined, "reserve() needs a writable commit log");
+    assert(size > 0 && size <= this.options.maxMessageSize, `reserve size ${size} must be 1..maxMessageSize`);
+    if (!queued && this.#roomWaiters.length > 0) return RESERVE_BUSY;
+    let segment = this.segments.at(-1)!;
+    // A chunk always keeps room for a blank header, so a roll never needs a second chunk.
+    if (!this.#active && !this.#takeChunk(segment)) return RESERVE_BUSY;
+    if (this.#appendOffset + size + BLANK_HEADER_BYTES > segment.endOffset) {
+      const next = this.#nextSegment(segment);
+      const chunk = this.#active!;
+      writeBlank(chunk.view, chunk.used, segment.endOffset - this.#appendOffset);
+      chunk.used += BLANK_HEADER_BYTES;
+      this.#sealActive();
+      segment.sealedAtMs = this.options.clock.now();
+      this.#appendOffset = segment.endOffset;
+      this.segments.push(next);
+      segment = next;
+      this.#prepareStandby();
+      this.#scheduleRound();
+      if (!this.#takeChunk(segment)) return RESERVE_BUSY;
+    }
+    const chunk = this.#active!;
+    if (chunk.used + size + BLANK_HEADER_BYTES > chunk.capacity) {
+      this.#sealActive();
+      if (!this.#takeChunk(segment)) return RESERVE_BUSY;
+    }
+    return this.#active!.used;
+  }
+
+  #nextSegment(current: Segment): Segment {
+    const standby = this.#standby;
+    if (standby && standby.baseOffset === current.endOffset) {
+      this.#standby = undefined;
+      return standby;
+    }
+    const next = new Segment(this.options.fs, this.options.dir, current.endOffset, this.options.segmentBytes);
+    try {
+      next.file();
+    } catch (error) {
+      throw new SegmentCreateError(`Cannot create commit-log segment "${next.path}"`, errorCode(error), {
+        cause: error,
+      });
+    }
+    return next;
+  }
+
+  /** Makes `size` bytes written at the reserved position part of the log. */
+  commit(size: number): void {
+    const chunk = this.#active!;
+    assert(chunk.used + size + BLANK_HEADER_BYTES <= chunk.capacity, "commit must stay within the reserved room");
+    chunk.used += size;
+    this.#appendOffset += size;
+    this.#scheduleRound();
+  }
+
+  /**
+   * Resolves with `result` once an fdatasync covers `endOffset`; with FLUSH_DISK_TIMEOUT after
+   * `syncFlushTimeout`; with STORE_FENCED if a write or sync fails first.
+   */
+  waitForSync(endOffset: number, result: PutMessageResult): Promise<PutMessageResult> {
+    if (this.#syncedOffset >= endOffset) return Promise.resolve(result);
+    if (this.#fenceReason !== undefined) return Promise.resolve(this.#fenced(result));
+    const deadlineMs = performance.now() + this.options.syncFlushTimeoutMs;
+    return new Promise((resolve) => {
+      this.#syncWaiters.push({ endOffset, deadlineMs, result, resolve });
+      if (this.#waiterTimer === undefined) this.#armWaiterTimer(deadlineMs);
+    });
+  }
+
+  #fenced(result: PutMessageResult): PutMessageResult {
+    result.status = PutMessageStatus.STORE_FENCED;
+    result.reason = `Cannot confirm the put: the commit log is fenced after an I/O error: ${this.#fenceReason}`;
+    return result;
+  }
+
+  #armWaiterTimer(atMs: number): void {
+    if (this.#waiterTimer !== undefined && this.#waiterTimerAt <= atMs) return;
+    if (this.#waiterTimer !== undefined) clearTimeout(this.#waiterTimer);
+    this.#waiterTimerAt = atMs;
+    this.#waiterTimer = setTimeout(() => {
+      this.#waiterTimer = undefined;
+      this.#waiterTimerAt = Infinity;
+      this.#expireWaiters();
+    }, Math.max(0, atMs - performance.now()) + 1);
+  }
+
+  #expireWaiters(): void {
+    const now = performance.now();
+    let head = this.#syncWaiters.peek();
+    while (head && head.deadlineMs <= now) {
+      this.#syncWaiters.shift();
+      this.flushDiskTimeoutCount++;
+      head.result.status = PutMessageStatus.FLUSH_DISK_TIMEOUT;
+      head.result.reason = `No fdatasync covered commit-log offset ${head.endOffset} within ` +
+        `${this.options.syncFlushTimeoutMs} ms (synced up to ${this.#syncedOffset})`;
+      head.resolve(head.result);
+      head = this.#syncWaiters.peek();
+    }
+    let room = this.#roomWaiters.peek();
+    while (room && room.deadlineMs <= now) {
+      this.#roomWaiters.shift();
+      room.resolve(false);
+      room = this.#roomWaiters.peek();
+    }
+    const next = Math.min(head?.deadlineMs ?? Infinity, room?.deadlineMs ?? Infinity);
+    if (next !== Infinity) this.#armWaiterTimer(next);
+  }
+
+  /**
+   * Resolves true when a chunk is freed (retry {@linkcode reserve} with `queued`), false after
+   * `osPageCacheBusyTimeOutMills`, on fencing, or when too many puts already wait.
+   */
+  waitForRoom(): Promise<boolean> {
+    if (this.#fenceReason !== undefined || this.#stopping || this.#roomWaiters.length >= roomWaitersMax) {
+      return Promise.resolve(false);
+    }
+    const deadlineMs = performance.now() + this.options.busyTimeoutMs;
+    return new Promise((resolve) => {
+      this.#roomWaiters.push({ deadlineMs, resolve });
+      this.#armWaiterTimer(deadlineMs);
+      this.#scheduleRound();
+    });
+  }
+
+  #wakeRoomWaiters(): void {
+    const waiters: RoomWaiter[] = [];
+    while (this.#roomWaiters.length > 0) waiters.push(this.#roomWaiters.shift()!);
+    for (const w of waiters) w.resolve(true);
+  }
+
+  #scheduleRound(): void {
+    if (this.#halted || this.#roundRunning || this.#roundQueued || this.#retryTimer !== undefined) return;
+    this.#roundQueued = true;
+    queueMicrotask(() => {
+      this.#roundQueued = false;
+      if (!this.#roundRunning) this.#roundDone = this.#runRounds();
+    });
+  }
+
+  #onFlushInterval(): void {
+    const dirty = this.#appendOffset - this.#syncedOffset;
+    if (dirty <= 0) return;
+    const thorough = performance.now() - this.#lastSyncMs >= this.options.flushThoroughIntervalMs;
+    if (thorough || dirty >= this.options.flushLeastPages * PAGE_BYTES) {
+      this.#syncRequested = true;
+      this.#scheduleRound();
+    }
+  }
+
+  /** Rounds back to back while there is work; one at a time. */
+  async #runRounds(): Promise<void> {
+    assert(!this.#roundRunning, "one flush loop at a time");
+    this.#roundRunning = true;
+    try {
+      while (this.#fenceReason === undefined && !this.#halted) {
+        for (const chunk of this.#chunks) {
+          if (chunk.used > chunk.submitted && chunk.segment!.prefilling) await chunk.segment!.stopPrefill();
+        }
+        const sync = this.#appendOffset > this.#syncedOffset &&
+          (this.options.syncFlush || this.#syncRequested || this.#stopping);
+        const ranges: FlushRange[] = [];
+        const parts: Array<[WriteChunk, number]> = [];
+        for (const chunk of this.#chunks) {
+          if (chunk.used <= chunk.submitted) continue;
+          ranges.push({
+            path: chunk.segment!.path,
+            filePosition: chunk.startOffset - chunk.segment!.baseOffset + chunk.submitted,
+            buffer: chunk.buffer,
+            start: chunk.submitted,
+            end: chunk.used,
+          });
+          parts.push([chunk, chunk.used]);
+          chunk.submitted = chunk.used;
+        }
+        if (ranges.length === 0 && !sync) break;
+        const upTo = this.#appendOffset;
+        const result = await this.options.flusher.flush({ ranges, sync });
+        if (!this.#afterRound(result, upTo, sync, parts)) break;
+      }
+    } finally {
+      this.#roundRunning = false;
+    }
+  }
+
+  /** Applies a round's outcome; false when rounds must stop (fenced, or waiting for space). */
+  #afterRound(result: FlushResult, upTo: number, sync: boolean, parts: Array<[WriteChunk, number]>): boolean {
+    if (!result.ok) {
+      if (result.phase === "write" && result.code === "ENOSPC") {
+        // Nothing the page cache held was lost: rewrite the whole round later, same bytes, same places.
+        for (const [chunk] of parts) chunk.submitted = chunk.written;
+        if (!this.#diskFull) {
+          logger.error("Commit-log write failed for lack of space at {path}; puts refused until space returns", {
+            path: result.path,
+          });
+        }
+        this.#diskFull = true;
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#scheduleRound();
+        }, Math.min(this.options.flushIntervalMs, 1000));
+        return false;
+      }
+      this.fence(`${result.phase} of "${result.path}" failed: ${result.message}`);
+      return false;
+    }
+    for (const [chunk, end] of parts) chunk.written = end;
+    this.#writtenOffset = Math.max(this.#writtenOffset, upTo);
+    if (this.#diskFull) {
+      logger.info("Commit-log writes succeed again; accepting puts");
+      this.#diskFull = false;
+    }
+    while (this.#chunks.length > 0) {
+      const head = this.#chunks[0];
+      if (!head.sealed || head.written < head.used) break;
+      this.#chunks.shift();
+      head.segment = undefined;
+      this.#free.push(head);
+    }
+    if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
+    if (sync) {
+      this.syncCount++;
+      this.#syncedOffset = upTo;
+      this.#lastSyncMs = performance.now();
+      this.#syncRequested = false;
+      let head = this.#syncWaiters.peek();
+      while (head && head.endOffset <= upTo) {
+        this.#syncWaiters.shift();
+        head.resolve(head.result);
+        head = this.#syncWaiters.peek();
+      }
+    }
+    return true;
+  }
+
+  /** Refuses every further put and fails the waiting ones. Reads continue. */
+  fence(reason: string): void {
+    if (this.#fenceReason !== undefined) return;
+    this.#fenceReason = reason;
+    logger.error(
+      "Commit log fenced: {reason}. Appended up to {appendOffset}, synced up to {syncedOffset}; puts are refused " +
+        "until a restart re-verifies the tail",
+      { reason, appendOffset: this.#appendOffset, syncedOffset: this.#syncedOffset },
+    );
+    while (this.#syncWaiters.length > 0) {
+      const waiter = this.#syncWaiters.shift()!;
+      waiter.resolve(this.#fenced(waiter.result));
+    }
+    while (this.#roomWaiters.length > 0) this.#roomWaiters.shift()!.resolve(false);
+  }
+
+  /**
+   * Requests an fdatasync of everything appended so far and waits for it (checkpoints, shutdown).
+   * False when it could not be done within `syncFlushTimeout` or the log is fenced.
+   */
+  async syncAll(): Promise<boolean> {
+    const target = this.#appendOffset;
+    if (this.#syncedOffset >= target) return true;
+    if (this.#fenceReason !== undefined || this.#halted) return false;
+    this.#syncRequested = true;
+    this.#scheduleRound();
+    const result = await this.waitForSync(target, {
+      status: PutMessageStatus.PUT_OK,
+      reason: "",
+      commitLogOffset: -1,
+      queueOffset: -1,
+      size: 0,
+      storeTimestamp: -1,
+      messageId: "",
+    });
+    return result.status === PutMessageStatus.PUT_OK;
+  }
+
+  /**
+   * Copies `length` bytes at `commitLogOffset` into `target` at `targetPosition`, from the write
+   * chunks when they still hold them, else from the segment files. False when the range is not
+   * inside [minOffset, appendOffset).
+   */
+  read(commitLogOffset: number, length: number, target: Uint8Array, targetPosition = 0): boolean {
+    if (commitLogOffset < this.minOffset || commitLogOffset + length > this.#appendOffset || length < 0) return false;
+    let offset = commitLogOffset;
+    let out = targetPosition;
+    let remaining = length;
+    while (remaining > 0) {
+      const chunk = this.#chunkAt(offset);
+      if (chunk) {
+        const from = offset - chunk.startOffset;
+        const n = Math.min(remaining, chunk.used - from);
+        target.set(chunk.bytes.subarray(from, from + n), out);
+        offset += n;
+        out += n;
+        remaining -= n;
+        continue;
+      }
+      const segment = this.segmentAt(offset);
+      if (!segment) return false;
+      const firstChunk = this.#chunks[0];
+      let end = Math.min(offset + remaining, segment.endOffset);
+      if (firstChunk && firstChunk.startOffset > offset) end = Math.min(end, firstChunk.startOffset);
+      segment.read(target.subarray(out, out + end - offset), offset);
+      out += end - offset;
+      remaining -= end - offset;
+      offset = end;
+    }
+    return true;
+  }
+
+  #chunkAt(offset: number): WriteChunk | undefined {
+    for (let i = this.#chunks.length - 1; i >= 0; i--) {
+      const chunk = this.#chunks[i];
+      if (offset >= chunk.startOffset) return offset < chunk.startOffset + chunk.used ? chunk : undefined;
+    }
+    return undefined;
+  }
+
+  /** The segment holding `offset`, or undefined. */
+  segmentAt(offset: number): Segment | undefined {
+    const segments = this.segments;
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = segments[mid];
+      if (offset < s.baseOffset) hi = mid - 1;
+      else if (offset >= s.endOffset) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * Deletes up to `max` of the oldest segments for which `shouldDelete` holds, stopping at the
+   * first that does not; never the one being appended to. Returns the deleted count.
+   */
+  deleteOldestSegments(shouldDelete: (segment: Segment) => boolean, max: number): number {
+    let deleted = 0;
+    while (
+      deleted < max && this.segments.length > 1 && this.segments[0].endOffset <= this.#writtenOffset &&
+      shouldDelete(this.segments[0])
+    ) {
+      const segment = this.segments.shift()!;
+      segment.close();
+      this.options.flusher.closeFile(segment.path);
+      try {
+        this.options.fs.remove(segment.path);
+      } catch (error) {
+        logger.error("Cannot delete commit-log segment {path}: {error}", { path: segment.path, error: String(error) });
+      }
+      logger.info("Deleted commit-log segment {path}", { path: segment.path });
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /** Stops appending, writes and syncs what is buffered (unless fenced), and stops the flusher. */
+  async close(): Promise<void> {
+    if (this.#stopping || this.#halted) return;
+    this.#stopping = true;
+    if (this.#appending && this.#fenceReason === undefined && !this.#diskFull) {
+      if (!await this.syncAll()) {
+        logger.error("Closing with commit-log bytes not synced past {offset}", { offset: this.#syncedOffset });
+      }
+    }
+    await this.#halt();
+    if (this.#standby) {
+      await this.#standby.stopPrefill();
+      this.#standby.close();
+    }
+  }
+
+  /** Stops without flushing what is buffered, as a crash would (tests). */
+  async halt(): Promise<void> {
+    if (this.#halted) return;
+    await this.#halt();
+    if (this.#standby) await this.#standby.stopPrefill();
+  }
+
+  async #halt(): Promise<void> {
+    this.#stopping = true;
+    this.#halted = true;
+    clearInterval(this.#flushTimer);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    await this.#roundDone;
+    clearTimeout(this.#waiterTimer);
+    this.#waiterTimer = undefined;
+    while (this.#roomWaiters.length > 0) this.#roomWaiters.shift()!.resolve(false);
+    while (this.#syncWaiters.length > 0) {
+      const waiter = this.#syncWaiters.shift()!;
+      waiter.result.status = PutMessageStatus.SERVICE_NOT_AVAILABLE;
+      waiter.result.reason = "The store closed before an fdatasync covered the put";
+      waiter.resolve(waiter.result);
+    }
+    for (const segment of this.segments) segment.close();
+    await this.options.flusher.stop();
+    for (const segment of this.segments) await segment.stopPrefill();
+  }
+}
