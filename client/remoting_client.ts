@@ -16,7 +16,7 @@ import { createResponse, isOneway, isResponse, ONEWAY_FLAG, type RemotingCommand
 import { encodeFrameParts, FrameDecoder } from "../protocol/frame.ts";
 import { requestCodeName } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
-import { connect as defaultConnect, type Connect, type Socket } from "./_transport.ts";
+import { type Connect, connect as defaultConnect, type Socket } from "./_transport.ts";
 
 /** Handles a request the server sent us; returns the response or null. */
 export type ServerRequestHandler = (
@@ -300,7 +300,10 @@ export class RemotingClient {
   }
 
   /** @internal */
-  handleServerRequest(request: RemotingCommand, addr: string): RemotingCommand | null | Promise<RemotingCommand | null> {
+  handleServerRequest(
+    request: RemotingCommand,
+    addr: string,
+  ): RemotingCommand | null | Promise<RemotingCommand | null> {
     if (this.#onServerRequest) return this.#onServerRequest(request, addr);
     return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, {
       remark: ` request type ${request.code} not supported`,
