@@ -122,7 +122,7 @@ Deno.test("broker: heartbeats register members, create the retry topic and notif
 
 Deno.test("broker: consumer offsets are stored, -1 is ignored, a new group starts at 0, and offsets survive a restart", async () => {
   const cluster = await startCluster();
-  const client = new RemotingClient();
+  let client = new RemotingClient();
   try {
     let addr = cluster.brokerAddr;
     await createTopic(client, addr, "T", 2);
@@ -160,7 +160,8 @@ Deno.test("broker: consumer offsets are stored, -1 is ignored, a new group start
     assert.equal(await cluster.stopBroker(), 0);
     await cluster.restartBroker();
     addr = cluster.brokerAddr;
-    await client.closeChannel(addr);
+    await client.close();
+    client = new RemotingClient();
     assert.equal((await query()).extFields.offset, "1", "offsets survive a clean restart");
   } finally {
     await client.close();
