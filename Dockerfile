@@ -21,4 +21,4 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 9876 10909 10911
 ENTRYPOINT ["/usr/local/bin/denomq"]
-CMD ["dev", "--data", "/data"]
+CMD ["dev", "--data", "/data", "--host", "0.0.0.0"]

@@ -63,6 +63,7 @@ Runs a NameServer and a broker (autoCreateTopicEnable=true) in one process.
 
 Options:
       --data <dir>        data directory [default: ./.denomq-data]
+      --host <ip>         address both servers bind [default: 127.0.0.1]
       --namesrv-port <p>  NameServer port [default: 9876]
       --broker-port <p>   broker port [default: 10911]
       --set <key=value>   any broker.conf key; repeatable
@@ -207,6 +208,7 @@ async function runBroker(args: string[]): Promise<void> {
 async function runDev(args: string[]): Promise<void> {
   const { values } = parse(args, DEV_USAGE, {
     data: { type: "string" },
+    host: { type: "string" },
     "namesrv-port": { type: "string" },
     "broker-port": { type: "string" },
     set: { type: "string", multiple: true },
@@ -218,13 +220,15 @@ async function runDev(args: string[]): Promise<void> {
   const { ConfigError, loadBrokerConfig, startBroker } = await import("./broker/mod.ts");
   const namesrvPort = portOf(values["namesrv-port"] as string | undefined, DEV_USAGE, "--namesrv-port") ?? 9876;
   const brokerPort = portOf(values["broker-port"] as string | undefined, DEV_USAGE, "--broker-port") ?? 10911;
-  const nameServer = startNameServer({ config: { listenPort: namesrvPort, listenHost: "127.0.0.1" } });
+  const host = (values.host as string | undefined) ?? "127.0.0.1";
+  const nameServer = startNameServer({ config: { listenPort: namesrvPort, listenHost: host } });
   const flags = settingsOf(values.set, DEV_USAGE);
   const defaults = new Map([
     ["storePathRootDir", (values.data as string | undefined) ?? "./.denomq-data"],
     ["namesrvAddr", `127.0.0.1:${nameServer.port}`],
     ["listenPort", String(brokerPort)],
     ["brokerIP1", "127.0.0.1"],
+    ["listenHost", host],
     ["autoCreateTopicEnable", "true"],
   ]);
   let loaded;
