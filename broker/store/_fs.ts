@@ -224,8 +224,8 @@ export const denoFs: StoreFs = {
 // ---------------------------------------------------------------------------------------------
 // Fault injection
 
-/** Operations a {@linkcode FaultRule} can target. */
-export type FaultOp = "write" | "sync" | "open" | "preallocate";
+/** Operations a {@linkcode FaultRule} can target; `create` is an open that creates the file. */
+export type FaultOp = "write" | "sync" | "open" | "create" | "preallocate";
 
 /** One injected fault. Calls are counted per rule, over the files whose path matches. */
 export interface FaultRule {
@@ -253,6 +253,11 @@ export class FaultyFs implements StoreFs {
   rules: FaultRule[];
   /** When set, {@linkcode diskUsage} reports this fraction (0..1) of the disk in use. */
   diskUsedRatio: number | undefined;
+  /**
+   * Called when a rule fires, before the fault happens: a test can cut the power here
+   * ({@linkcode MemoryFs.crash}) so the crash lands between a write and its fdatasync.
+   */
+  onFault: ((rule: FaultRule, op: FaultOp, path: string) => void) | undefined;
   #counts = new Map<FaultRule, number>();
 
   constructor(base: StoreFs, plan: FaultPlan = { rules: [] }) {
@@ -275,11 +280,12 @@ export class FaultyFs implements StoreFs {
       this.#counts.set(rule, count);
       if (count === rule.nth || (rule.sticky && count >= rule.nth)) fired ??= rule;
     }
+    if (fired) this.onFault?.(fired, op, path);
     return fired;
   }
 
   open(path: string, options?: { create?: boolean }): StoreFile {
-    const rule = this.check("open", path);
+    const rule = this.check(options?.create && !this.base.exists(path) ? "create" : "open", path);
     if (rule) throw fsError(rule.code ?? "EIO", `injected open failure on "${path}"`);
     return new FaultyFile(this, this.base.open(path, options));
   }
@@ -332,8 +338,8 @@ class FaultyFile implements StoreFile {
 
   writeAt(bytes: Uint8Array, position: number): number {
     const rule = this.#fs.check("write", this.path);
-    if (rule && rule.kind === "short" && bytes.length > 1) {
-      return this.#file.writeAt(bytes.subarray(0, bytes.length >> 1), position);
+    if (rule && rule.kind === "short") {
+      return this.#file.writeAt(bytes.subarray(0, Math.max(1, bytes.length >> 1)), position);
     }
     if (rule) throw fsError(rule.code ?? "EIO", `injected write failure on "${this.path}"`);
     return this.#file.writeAt(bytes, position);

@@ -163,6 +163,9 @@ export class RecordEncoder {
       };
     }
     const properties = fields.properties;
+    if (properties.includes("\u0000")) {
+      return { problem: "field", reason: "properties contain a NUL character, which the store reserves" };
+    }
     if (properties.length > propertiesBytesMax) {
       return {
         problem: "properties",
@@ -262,6 +265,38 @@ export function writeBlank(view: DataView, position: number, remainingBytes: num
   view.setInt32(position + 4, BLANK_MAGIC_CODE);
 }
 
+/**
+ * Cheap structural check of the record at `position` (no CRC, no decoding), for every read:
+ * size and magic, PHYSICALOFFSET equal to `commitLogOffset`, field lengths adding up to the size,
+ * and no NUL in topic or properties (what a torn tail reads as). Returns the problem, or undefined.
+ */
+export function checkRecordShape(
+  bytes: Uint8Array,
+  view: DataView,
+  position: number,
+  commitLogOffset: number,
+  size: number,
+): string | undefined {
+  if (view.getInt32(position) !== size) return `size field ${view.getInt32(position)} is not ${size}`;
+  if (view.getInt32(position + 4) !== MESSAGE_MAGIC_CODE) return "magic code is not a message";
+  if (getU64(view, position + 28) !== commitLogOffset) return "PHYSICALOFFSET differs from its position";
+  const sysFlag = view.getInt32(position + 36);
+  const end = position + size;
+  let p = position + 48 + ((sysFlag & 0x10) ? 20 : 8) + 8 + ((sysFlag & 0x20) ? 20 : 8) + 12;
+  if (p + 4 > end) return "record too short for its hosts";
+  const bodyLength = view.getInt32(p);
+  p += 4 + bodyLength;
+  if (bodyLength < 0 || p + 3 > end) return `body length ${bodyLength} runs past the record`;
+  const topicStart = p;
+  p += 1 + view.getUint8(p);
+  if (p + 2 > end || p + 2 + view.getInt16(p) !== end) return "field lengths do not add up to the size";
+  const topicNul = bytes.indexOf(0, topicStart + 1);
+  if (topicNul >= 0 && topicNul < p) return "NUL in the topic: a torn tail";
+  const propertiesNul = bytes.indexOf(0, p + 2);
+  if (propertiesNul >= 0 && propertiesNul < end) return "NUL in the properties: a torn tail";
+  return undefined;
+}
+
 /** What the recovery scan learns from a verified record. */
 export interface ScannedRecord {
   size: number;
@@ -325,6 +360,11 @@ export function scanRecord(
   } catch {
     return "topic or properties are not UTF-8";
   }
+  // The body CRC does not cover topic and properties. Unwritten sectors of a torn record read as
+  // zeros (segments are zero-filled, and recovery zeroes what it drops), and puts refuse NUL in
+  // properties, so a NUL here means the record's tail never reached the disk.
+  if (!isValidTopic(topic)) return `topic "${topic.slice(0, 40)}" is not a valid topic name`;
+  if (properties.includes("\u0000")) return "properties contain NUL: the record's tail is torn";
   if (checkCrc) {
     const expected = view.getInt32(position + 8);
     const actual = bodyCrc(body);

@@ -6,7 +6,8 @@
  */
 
 import { decodeMessageRecords, type MessageRecord } from "../../protocol/message.ts";
-import type { Clock, StoreMessage } from "./store.ts";
+import type { StoreFs } from "./_fs.ts";
+import type { Clock, MessageStoreOptions, StoreMessage } from "./store.ts";
 
 /** A deterministic PRNG (mulberry32). */
 export class Rng {
@@ -109,4 +110,28 @@ export function bodies(records: Uint8Array): string[] {
 /** Decoded records of a buffer. */
 export function decoded(records: Uint8Array): MessageRecord[] {
   return decodeMessageRecords(records, { verifyCrc: true });
+}
+
+/** Options for a small file store on `fs` flushed inline: tiny segments, files and index. */
+export function smallStoreOptions(
+  fs: StoreFs,
+  overrides: Partial<MessageStoreOptions> = {},
+): MessageStoreOptions {
+  return {
+    storePathRootDir: "/store",
+    fs,
+    flushInWorker: false,
+    flushDiskType: "SYNC_FLUSH",
+    mappedFileSizeCommitLog: 16 * 1024,
+    maxMessageSize: 2048,
+    writeBufferBytesMax: 64 * 1024,
+    mappedFileSizeConsumeQueue: 64,
+    maxHashSlotNum: 97,
+    maxIndexNum: 200,
+    syncFlushTimeout: 2000,
+    flushIntervalCommitLog: 20,
+    flushIntervalConsumeQueue: 60_000,
+    cleanResourceInterval: 60_000,
+    ...overrides,
+  };
 }

@@ -228,14 +228,16 @@ export class ConsumeQueue {
     if (queueOffset !== this.#max) this.#reposition(queueOffset);
     let at = (this.#max - this.#pendingStart) * CQ_UNIT_BYTES;
     if (at + CQ_UNIT_BYTES > this.#pending.length) {
-      if (this.#pending.length < pendingUnitsMax * CQ_UNIT_BYTES) {
+      if (this.#pending.length >= pendingUnitsMax * CQ_UNIT_BYTES && this.#tryFlushPending()) {
+        at = 0;
+      } else {
+        // Below the cap, or the write failed (disk full): keep the units in memory rather than
+        // lose one, which would hand its queue offset to the next record. Puts are refused
+        // soon after (the commit log hits the same disk), which bounds the growth.
         const grown = new Uint8Array(this.#pending.length * 2);
         grown.set(this.#pending.subarray(0, at));
         this.#pending = grown;
         this.#pendingView = new DataView(grown.buffer);
-      } else {
-        this.flushPending();
-        at = 0;
       }
     }
     const view = this.#pendingView;
@@ -287,6 +289,20 @@ export class ConsumeQueue {
     this.#cutFileTail(queueOffset);
     if (queueOffset < this.#min) this.#min = queueOffset;
     this.#max = this.#pendingStart = queueOffset;
+  }
+
+  #tryFlushPending(): boolean {
+    try {
+      this.flushPending();
+      return true;
+    } catch (error) {
+      logger.error("Cannot write consume queue {topic}/{queueId}: {error}; its units stay in memory", {
+        topic: this.topic,
+        queueId: this.queueId,
+        error: String(error),
+      });
+      return false;
+    }
   }
 
   /** Writes the buffered units to their files (synchronous positional writes). */
