@@ -236,7 +236,11 @@ export const IGNORED_KEYS = new Set([
   "isolateLogEnable",
 ]);
 
-/** Keys that UPDATE_BROKER_CONFIG may not change at run time (they need a restart or are identity). */
+/**
+ * Keys that UPDATE_BROKER_CONFIG may not change at run time: the broker's identity, and every
+ * value read once at start (store options, lane bounds, timers, the delay levels, the system
+ * topics), which a run-time change would show in GET_BROKER_CONFIG without it taking effect.
+ */
 export const RESTART_ONLY_KEYS = new Set([
   "brokerClusterName",
   "brokerName",
@@ -251,7 +255,35 @@ export const RESTART_ONLY_KEYS = new Set([
   "mappedFileSizeConsumeQueue",
   "brokerRole",
   "fastListenEnable",
+  // Read once at start:
+  "syncFlushTimeout",
+  "flushIntervalCommitLog",
+  "flushCommitLogLeastPages",
+  "maxMessageSize",
+  "fileReservedTime",
+  "deleteWhen",
+  "diskMaxUsedSpaceRatio",
+  "messageDelayLevel",
+  "sendThreadPoolQueueCapacity",
+  "pullThreadPoolQueueCapacity",
+  "adminThreadPoolQueueCapacity",
+  "pullHoldCountMax",
+  "sendConcurrencyMax",
+  "clientRequestTimeoutMills",
+  "registerNameServerPeriod",
+  "flushConsumerOffsetInterval",
+  "traceTopicEnable",
+  "msgTraceTopicName",
+  "clusterTopicEnable",
+  "brokerTopicEnable",
 ]);
+
+/**
+ * Bytes a record may take beyond its body: properties (≤ 32 KiB), topic and fixed fields, with
+ * room to spare. The store's record limit is `maxMessageSize` plus this, so a body of exactly
+ * `maxMessageSize` always fits (RocketMQ applies the limit to the whole record, which refuses it).
+ */
+export const RECORD_ALLOWANCE_BYTES = 64 * 1024;
 
 /** Parses `messageDelayLevel` ("1s 5s … 2h") to delays in ms, level 1 first. */
 export function parseDelayLevels(text: string): number[] {
@@ -367,6 +399,14 @@ export function validateBrokerConfig(config: BrokerConfig): void {
     if (!/^.+:\d{1,5}$/.test(addr)) {
       throw new ConfigError(`Invalid value for "namesrvAddr": "${addr}", expected host:port entries separated by ";"`);
     }
+  }
+  const recordBytesMax = config.maxMessageSize + RECORD_ALLOWANCE_BYTES;
+  if (config.mappedFileSizeCommitLog < recordBytesMax + 8) {
+    throw new ConfigError(
+      `Invalid value for "mappedFileSizeCommitLog": ${config.mappedFileSizeCommitLog} cannot hold a record of ` +
+        `maxMessageSize ${config.maxMessageSize} plus ${RECORD_ALLOWANCE_BYTES} bytes of properties and fields; ` +
+        `expected at least ${recordBytesMax + 8}, or a smaller maxMessageSize`,
+    );
   }
   if (config.fastListenEnable && config.listenPort !== 0 && config.listenPort < 3) {
     throw new ConfigError(

@@ -16,7 +16,14 @@ import { formatSocketAddress, parseIp, RECORD_OVERHEAD_BYTES, type SocketAddress
 import { RequestCode } from "../protocol/request_code.ts";
 import { type RemotingServer, startRemotingServer } from "../remoting/server.ts";
 import { ConsumerManager, ProducerManager } from "./clients.ts";
-import { type BrokerConfig, DEFAULT_BROKER_CONFIG, parseDelayLevels, validateBrokerConfig } from "./config.ts";
+import {
+  type BrokerConfig,
+  ConfigError,
+  DEFAULT_BROKER_CONFIG,
+  parseDelayLevels,
+  RECORD_ALLOWANCE_BYTES,
+  validateBrokerConfig,
+} from "./config.ts";
 import { ConsumerOffsetManager } from "./consumer_offsets.ts";
 import { type InnerMessage, toStoreMessage } from "./inner_message.ts";
 import { RebalanceLockManager } from "./locks.ts";
@@ -97,11 +104,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   const config: BrokerConfig = { ...DEFAULT_BROKER_CONFIG, ...options.config };
   validateBrokerConfig(config);
   const log = getLogger(["denomq", "broker"]);
-  // A maximum-size message must fit a frame (with a generous header) and a record.
-  assert(config.maxMessageSize + 64 * 1024 <= bodyBytesMax, "maxMessageSize leaves no room in a 16 MiB frame");
-  assert(frameBytesMax > RECORD_OVERHEAD_BYTES, "a frame must hold a record");
-  if (config.maxMessageSize + 64 * 1024 > bodyBytesMax) {
-    throw new Error(`maxMessageSize ${config.maxMessageSize} does not fit a ${frameBytesMax}-byte frame`);
+  // Protocol and store limits meet here: a record (as served in a pull) must fit a frame.
+  assert(frameBytesMax > RECORD_OVERHEAD_BYTES + RECORD_ALLOWANCE_BYTES, "a frame must hold a record");
+  if (config.maxMessageSize + RECORD_ALLOWANCE_BYTES > bodyBytesMax) {
+    throw new ConfigError(
+      `Invalid value for "maxMessageSize": ${config.maxMessageSize} does not fit a ${frameBytesMax}-byte frame; ` +
+        `expected at most ${bodyBytesMax - RECORD_ALLOWANCE_BYTES}`,
+    );
   }
   const delayLevels = parseDelayLevels(config.messageDelayLevel);
   const root = config.storePathRootDir;
@@ -115,7 +124,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     syncFlushTimeout: config.syncFlushTimeout,
     flushIntervalCommitLog: config.flushIntervalCommitLog,
     flushCommitLogLeastPages: config.flushCommitLogLeastPages,
-    maxMessageSize: config.maxMessageSize + 64 * 1024,
+    maxMessageSize: config.maxMessageSize + RECORD_ALLOWANCE_BYTES,
     fileReservedTime: config.fileReservedTime,
     deleteWhen: config.deleteWhen,
     diskMaxUsedSpaceRatio: config.diskMaxUsedSpaceRatio,
@@ -181,6 +190,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     now: () => Date.now(),
     putInner,
     registerSoon: () => registration?.registerSoon(),
+    laneSets: [],
+    configDataVersion: { counter: 0, timestamp: Date.now() },
   };
   const unsubscribe = store.onDispatch((event) => {
     pullHold.notifyArrival(event.topic, event.queueId, event.queueOffset, event.tagsCode);
@@ -219,6 +230,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     (port) => startRemotingServer(serverOptions(port, createVipProcessors(processors))),
   );
   const port = main.port;
+  services.laneSets = vip ? [main.lanes, vip.lanes] : [main.lanes];
   storeHost = { ip: storeHost.ip, port };
   services.storeHost = storeHost;
   const brokerAddr = formatSocketAddress(storeHost);

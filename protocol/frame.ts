@@ -317,10 +317,13 @@ export function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
   };
 }
 
-/** A decoder's starting buffer: room for a typical socket read. */
-const initialBufferBytes = 64 * 1024;
+/**
+ * A decoder's starting buffer: small, since every connection has one (it grows by doubling to
+ * fit the frames it sees).
+ */
+const initialBufferBytes = 4 * 1024;
 /** Above this, an emptied decoder buffer is replaced by a small one. */
-const idleBufferBytesMax = 1024 * 1024;
+const idleBufferBytesMax = 256 * 1024;
 
 /** Options for {@linkcode FrameDecoder}. */
 export interface FrameDecoderOptions {
