@@ -13,7 +13,7 @@
 import { RemotingClient } from "../client/remoting_client.ts";
 import { encodeJsonBody, registerBrokerBodyJson } from "../protocol/bodies.ts";
 import { createRequest, type RemotingCommand, SerializeType } from "../protocol/command.ts";
-import { encodeFrame, FrameDecoder } from "../protocol/frame.ts";
+import { FrameDecoder } from "../protocol/frame.ts";
 import { frameBytesMax } from "../protocol/limits.ts";
 import { encodeBatchBody } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
