@@ -135,7 +135,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     config,
     path: `${root}/config/topics.json`,
     log,
-    onChange: () => registration?.registerSoon(),
+    onChange: () => void registration?.registerSoon(),
   });
   await topics.load(`${root}/config/topics.json`);
   const groups = new SubscriptionGroupManager({ config, path: `${root}/config/subscriptionGroup.json`, log });
@@ -189,7 +189,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     delayLevels,
     now: () => Date.now(),
     putInner,
-    registerSoon: () => registration?.registerSoon(),
+    registerSoon: () => registration?.registerSoon() ?? Promise.resolve(),
     laneSets: [],
     configDataVersion: { counter: 0, timestamp: Date.now() },
   };

@@ -70,23 +70,27 @@ export function dlqTopicOf(group: string): string {
   return DLQ_GROUP_TOPIC_PREFIX + group;
 }
 
+/** The topics RocketMQ reserves by name (`TopicValidator.getSystemTopicSet`, GET_SYSTEM_TOPIC_LIST_FROM_BROKER). */
+export function systemTopicNames(config: BrokerConfig): string[] {
+  return [
+    AUTO_CREATE_TOPIC_KEY_TOPIC,
+    SCHEDULE_TOPIC,
+    BENCHMARK_TOPIC,
+    TRANS_HALF_TOPIC,
+    TRANS_OP_HALF_TOPIC,
+    TRANS_CHECK_MAX_TIME_TOPIC,
+    SELF_TEST_TOPIC,
+    OFFSET_MOVED_EVENT,
+    config.msgTraceTopicName,
+    config.brokerClusterName,
+    config.brokerName,
+    `${config.brokerClusterName}_REPLY_TOPIC`,
+  ];
+}
+
 /** Whether a topic is one RocketMQ reserves (cannot be created or deleted by admins). */
 export function isSystemTopic(topic: string, config: BrokerConfig): boolean {
-  return topic.startsWith(SYSTEM_TOPIC_PREFIX) ||
-    [
-      AUTO_CREATE_TOPIC_KEY_TOPIC,
-      SCHEDULE_TOPIC,
-      BENCHMARK_TOPIC,
-      TRANS_HALF_TOPIC,
-      TRANS_OP_HALF_TOPIC,
-      TRANS_CHECK_MAX_TIME_TOPIC,
-      SELF_TEST_TOPIC,
-      OFFSET_MOVED_EVENT,
-      config.msgTraceTopicName,
-      config.brokerClusterName,
-      config.brokerName,
-      `${config.brokerClusterName}_REPLY_TOPIC`,
-    ].includes(topic);
+  return topic.startsWith(SYSTEM_TOPIC_PREFIX) || systemTopicNames(config).includes(topic);
 }
 
 /** A full topic config with RocketMQ's `TopicConfig` defaults. */
@@ -254,6 +258,14 @@ export class TopicManager {
     const config = newTopicConfig(topic, { readQueueNums: queueNums, writeQueueNums: queueNums, perm, topicSysFlag });
     this.upsert(config);
     return config;
+  }
+
+  /**
+   * Bumps the data version without a topic change, so NameServers take the next registration's
+   * topic table (after `brokerPermission` changes what it carries), and registers soon.
+   */
+  touch(): void {
+    this.#changed();
   }
 
   /** topics.json content (TopicConfigSerializeWrapper). */

@@ -30,7 +30,8 @@ export class Lane {
   readonly name: string;
   readonly #config: LaneConfig;
   #running = 0;
-  #waiting: (() => void)[] = [];
+  /** Queued requests with the time they were queued (for the head's wait time). */
+  #waiting: { start: () => void; sinceMs: number }[] = [];
   #completed = 0;
   #rejected = 0;
 
@@ -51,6 +52,17 @@ export class Lane {
     };
   }
 
+  /** The most requests allowed to wait for a slot. */
+  get queueLengthMax(): number {
+    return this.#config.queueLengthMax;
+  }
+
+  /** How long the oldest queued request has waited (RocketMQ's `headSlowTimeMills`); 0 when none waits. */
+  headWaitMs(nowMs: number = Date.now()): number {
+    const head = this.#waiting[0];
+    return head ? Math.max(0, nowMs - head.sinceMs) : 0;
+  }
+
   /**
    * Runs `task` when a slot is free. Returns `undefined`, without running it, when both the
    * slots and the queue are full.
@@ -61,7 +73,8 @@ export class Lane {
       this.#rejected++;
       return undefined;
     }
-    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => this.#start(task));
+    return new Promise<void>((resolve) => this.#waiting.push({ start: resolve, sinceMs: Date.now() }))
+      .then(() => this.#start(task));
   }
 
   async #start<T>(task: () => Promise<T>): Promise<T> {
@@ -71,8 +84,7 @@ export class Lane {
     } finally {
       this.#running--;
       this.#completed++;
-      const next = this.#waiting.shift();
-      if (next) next();
+      this.#waiting.shift()?.start();
     }
   }
 }

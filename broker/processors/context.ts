@@ -7,6 +7,8 @@
 
 import type { Logger } from "@logtape/logtape";
 import { parseIp, type SocketAddress } from "../../protocol/message.ts";
+import type { DataVersion } from "../../protocol/bodies.ts";
+import type { Lane } from "../../remoting/lanes.ts";
 import type { ServerConnection } from "../../remoting/server.ts";
 import type { ConsumerManager, ProducerManager } from "../clients.ts";
 import type { BrokerConfig } from "../config.ts";
@@ -43,8 +45,12 @@ export interface BrokerServices {
   now(): number;
   /** Applies the commit-log rules and appends (delay redirect, index keys, flush wait). */
   putInner(message: InnerMessage): Promise<PutMessageResult>;
-  /** Re-registers with the NameServers soon (after a topic change). */
-  registerSoon(): void;
+  /** Re-registers with the NameServers soon (after a topic change); settles once they answered. */
+  registerSoon(): Promise<void>;
+  /** Each port's request lanes (main, then VIP; none until they listen), for runtime info. */
+  laneSets: ReadonlyMap<string, Lane>[];
+  /** Version of the broker config (GET_BROKER_CONFIG's `version`), bumped by UPDATE_BROKER_CONFIG. */
+  configDataVersion: DataVersion;
 }
 
 const bornHosts = new WeakMap<ServerConnection, SocketAddress>();
