@@ -1,6 +1,6 @@
 /**
  * Messages on their way into the store: the last rules RocketMQ's `CommitLog` applies before an
- * append — delay levels redirect to `SCHEDULE_TOPIC_XXXX`, the WAIT property becomes the flush
+ * append — delay levels redirect to `SCHEDULE_TOPIC_XXXX`, a sender's WAIT property becomes the flush
  * wait and leaves the stored properties, tags become the consume-queue tags code, KEYS and
  * UNIQ_KEY become index keys.
  *
@@ -30,6 +30,18 @@ export interface InnerMessage {
   preparedTransactionOffset: number;
   body: Uint8Array;
   properties: Map<string, string>;
+  /**
+   * Delivered from the schedule topic: its DELAY property stays in the stored properties, as
+   * RocketMQ keeps it (consumers see the level it waited at), but is not applied again.
+   */
+  delayDone?: boolean;
+  /**
+   * Whether the append waits for the flush, when the broker decides it rather than the sender.
+   * Then the properties are stored as they are, WAIT included: RocketMQ's send-back writes
+   * WAIT=false into the retry copy, and the schedule re-stores a record's properties unchanged.
+   * Unset, a WAIT property is the sender's choice and leaves the stored properties.
+   */
+  waitForFlush?: boolean;
 }
 
 /** What {@linkcode toStoreMessage} needs from the broker. */
@@ -64,11 +76,14 @@ export function delayLevelOf(properties: Map<string, string>): number {
  */
 export function toStoreMessage(message: InnerMessage, context: StoreContext): StoreMessage {
   const props = message.properties;
-  const waitRaw = props.get(MessageProperty.WAIT);
-  props.delete(MessageProperty.WAIT);
+  let waitForFlush = message.waitForFlush;
+  if (waitForFlush === undefined) {
+    waitForFlush = props.get(MessageProperty.WAIT) !== "false";
+    props.delete(MessageProperty.WAIT);
+  }
   let tagsCode = tagsHashCode(props.get(MessageProperty.TAGS));
   const transactionType = message.sysFlag & MessageSysFlag.TRANSACTION_MASK;
-  let level = delayLevelOf(props);
+  let level = message.delayDone ? 0 : delayLevelOf(props);
   if (
     level > 0 &&
     (transactionType === MessageSysFlag.TRANSACTION_NOT_TYPE ||
@@ -100,6 +115,6 @@ export function toStoreMessage(message: InnerMessage, context: StoreContext): St
     properties: encodeProperties(props),
     tagsCode,
     keys: indexKeysOf(props),
-    waitForFlush: waitRaw !== "false",
+    waitForFlush,
   };
 }

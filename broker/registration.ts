@@ -26,7 +26,7 @@ export class BrokerRegistration {
   readonly #brokerAddr: string;
   readonly #haServerAddr: string;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #soon: ReturnType<typeof setTimeout> | undefined;
+  #soon: { timer: ReturnType<typeof setTimeout>; done: Promise<void>; resolve: () => void } | undefined;
   #closed = false;
 
   constructor(
@@ -50,13 +50,24 @@ export class BrokerRegistration {
     this.#timer = setInterval(() => void this.registerAll(), this.#config.registerNameServerPeriod);
   }
 
-  /** Registers soon (coalescing bursts of topic changes into one registration). */
-  registerSoon(): void {
-    if (this.#closed || this.#soon !== undefined) return;
-    this.#soon = setTimeout(() => {
+  /**
+   * Registers soon (coalescing bursts of topic changes into one registration).
+   *
+   * @returns a promise that settles once that registration has been answered (or has failed),
+   * so a handler that created a topic can reply only when the NameServers route it, as
+   * RocketMQ's broker does before answering the heartbeat that created a retry topic.
+   */
+  registerSoon(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#soon) return this.#soon.done;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(async () => {
       this.#soon = undefined;
-      void this.registerAll();
+      await this.registerAll();
+      resolve();
     }, 0);
+    this.#soon = { timer, done: promise, resolve };
+    return promise;
   }
 
   /** Sends REGISTER_BROKER to every NameServer; failures are logged, not thrown. */
@@ -108,7 +119,11 @@ export class BrokerRegistration {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    clearTimeout(this.#soon);
+    if (this.#soon) {
+      clearTimeout(this.#soon.timer);
+      this.#soon.resolve();
+      this.#soon = undefined;
+    }
     const c = this.#config;
     const request = createRequest(
       RequestCode.UNREGISTER_BROKER,

@@ -2,7 +2,8 @@
  * Delayed delivery (RocketMQ `ScheduleMessageService`): a message with delay level L waits in
  * `SCHEDULE_TOPIC_XXXX` queue L-1, whose consume-queue units carry the delivery time as tags code.
  * One loop per level walks its queue in order and, when a message is due, re-stores it in its
- * `REAL_TOPIC`/`REAL_QID` with the DELAY property removed. Each level's progress is persisted in
+ * `REAL_TOPIC`/`REAL_QID` (the DELAY property is kept, as RocketMQ keeps it, but not applied
+ * again). Each level's progress is persisted in
  * `config/delayOffset.json`, so pending delays survive a restart (a crash may redeliver the few
  * messages after the last persisted offset: at-least-once).
  *
@@ -167,7 +168,6 @@ export class ScheduleService {
   #innerOf(record: Uint8Array): InnerMessage {
     const stored = decodeMessageRecord(record, 0, { copyBody: true });
     const properties = parseProperties(stored.properties);
-    properties.delete(MessageProperty.DELAY);
     const topic = properties.get(MessageProperty.REAL_TOPIC) ?? stored.topic;
     const queueId = Number(properties.get(MessageProperty.REAL_QID) ?? "0");
     return {
@@ -180,8 +180,10 @@ export class ScheduleService {
       reconsumeTimes: stored.reconsumeTimes,
       preparedTransactionOffset: stored.preparedTransactionOffset,
       body: stored.body,
+      properties,
+      delayDone: true,
       // Re-stored messages never wait for a flush (RocketMQ sets waitStoreMsgOK false).
-      properties: new Map([...properties, [MessageProperty.WAIT, "false"]]),
+      waitForFlush: false,
     };
   }
 }

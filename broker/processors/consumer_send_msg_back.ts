@@ -76,7 +76,7 @@ export async function handleConsumerSendMsgBack(request: RemotingCommand, s: Bro
     topic = dlqTopicOf(h.group);
     queueId = Math.floor(Math.random() * DLQ_NUMS_PER_GROUP);
     s.topics.ensure(topic, DLQ_NUMS_PER_GROUP, Perm.READ | Perm.WRITE, 0);
-    properties.delete(MessageProperty.DELAY);
+    properties.set(MessageProperty.DELAY, "0"); // as RocketMQ: level 0, stored, never applied
   } else {
     if (delayLevel === 0) delayLevel = 3 + original.reconsumeTimes;
     properties.set(MessageProperty.DELAY, String(delayLevel));
@@ -87,6 +87,7 @@ export async function handleConsumerSendMsgBack(request: RemotingCommand, s: Bro
       createOffsetMessageId(original.storeHost, original.commitLogOffset),
     );
   }
+  // Stored too: RocketMQ writes WAIT=false into the copy, so consumers of retries see it.
   properties.set(MessageProperty.WAIT, "false");
 
   const result = await s.putInner({
@@ -100,6 +101,7 @@ export async function handleConsumerSendMsgBack(request: RemotingCommand, s: Bro
     preparedTransactionOffset: original.preparedTransactionOffset,
     body: original.body,
     properties,
+    waitForFlush: false,
   });
   if (result.status !== PutMessageStatus.PUT_OK && result.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: `${result.status}: ${result.reason}` });

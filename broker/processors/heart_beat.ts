@@ -17,6 +17,11 @@ import { buildSubscription, type ClientChannel, type SubscriptionData } from "..
 import { retryTopicOf } from "../topics.ts";
 import type { BrokerServices } from "./context.ts";
 
+/**
+ * Longest a heartbeat that created a retry topic waits for the NameServers to take the new route
+ * before it is answered; past it the reply goes out and the route follows.
+ */
+const REGISTRATION_WAIT_MS_MAX = 2000;
 /** Groups one heartbeat may name: a bound on the work of one request. */
 const GROUPS_PER_HEARTBEAT_MAX = 1000;
 /** Subscriptions one consumer group may list in one heartbeat. */
@@ -46,7 +51,11 @@ function readSubscription(raw: RawSubscription): SubscriptionData {
 }
 
 /** Handles HEART_BEAT. */
-export function handleHeartBeat(request: RemotingCommand, context: RequestContext, s: BrokerServices): RemotingCommand {
+export async function handleHeartBeat(
+  request: RemotingCommand,
+  context: RequestContext,
+  s: BrokerServices,
+): Promise<RemotingCommand> {
   const data = decodeJsonBody(request.body, "heartbeat") as Record<string, unknown>;
   if (typeof data !== "object" || data === null || typeof data.clientID !== "string") {
     throw new ProtocolError("Cannot read heartbeat: clientID is missing");
@@ -66,12 +75,14 @@ export function handleHeartBeat(request: RemotingCommand, context: RequestContex
     lastUpdateMs: s.now(),
   };
   context.connection.attributes.set("clientId", data.clientID);
+  let createdTopic = false;
   for (const raw of consumers as Record<string, unknown>[]) {
     const group = String(raw?.groupName ?? "");
     if (!group) continue;
     const groupConfig = s.groups.find(group);
     const unitMode = raw.unitMode === true;
     if (groupConfig) {
+      createdTopic ||= s.topics.get(retryTopicOf(group)) === undefined;
       s.topics.ensure(
         retryTopicOf(group),
         groupConfig.retryQueueNums,
@@ -98,5 +109,18 @@ export function handleHeartBeat(request: RemotingCommand, context: RequestContex
     const group = String(raw?.groupName ?? "");
     if (group) s.producers.register(group, channel);
   }
+  // The Java consumer rebalances right after this reply and asks the NameServer for the retry
+  // topic's route; answer once the NameServers have it (RocketMQ registers before replying too).
+  if (createdTopic) await registeredOrTimeout(s);
   return createResponse(request, ResponseCode.SUCCESS);
+}
+
+async function registeredOrTimeout(s: BrokerServices): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, REGISTRATION_WAIT_MS_MAX));
+  try {
+    await Promise.race([s.registerSoon(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,0 +1,138 @@
+/**
+ * Broker behaviour the real Apache RocketMQ 4.9.7 Java client depends on, found by running it
+ * against denomq and the reference broker side by side (`tests/manual/java/`). The Java client
+ * cannot run here, so each finding is pinned down with raw requests against real processes.
+ */
+
+import assert from "node:assert/strict";
+import { RemotingClient } from "../client/remoting_client.ts";
+import { encodeJsonBody } from "../protocol/bodies.ts";
+import { createRequest, type RemotingCommand } from "../protocol/command.ts";
+import { parseProperties } from "../protocol/message.ts";
+import { RequestCode } from "../protocol/request_code.ts";
+import { ResponseCode } from "../protocol/response_code.ts";
+import { startCluster, waitFor } from "./_process.ts";
+import { createTopic, pull, sendV2 } from "./_wire.ts";
+
+/** Short delay levels so retries and delays take a second, not minutes. */
+const FAST_LEVELS = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
+
+function consumerHeartbeat(clientId: string, group: string, topics: string[]): RemotingCommand {
+  return createRequest(RequestCode.HEART_BEAT, {}, {
+    body: encodeJsonBody({
+      clientID: clientId,
+      consumerDataSet: [{
+        consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+        consumeType: "CONSUME_PASSIVELY",
+        groupName: group,
+        messageModel: "CLUSTERING",
+        subscriptionDataSet: topics.map((topic) => ({
+          classFilterMode: false,
+          codeSet: [],
+          expressionType: "TAG",
+          subString: "*",
+          subVersion: 1,
+          tagsSet: [],
+          topic,
+        })),
+        unitMode: false,
+      }],
+      producerDataSet: [{ groupName: "CLIENT_INNER_PRODUCER" }],
+    }),
+  });
+}
+
+function routeRequest(topic: string): RemotingCommand {
+  return { ...createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }), version: 409 };
+}
+
+Deno.test("broker: the retry topic a first heartbeat creates is routable as soon as the heartbeat is answered", async () => {
+  // The Java push consumer heartbeats, then rebalances at once and asks the NameServer for the
+  // route of %RETRY%<group>; if the broker has not re-registered by then, the consumer ignores
+  // its retry queue until the next 20 s rebalance and retries arrive late.
+  const cluster = await startCluster();
+  const client = new RemotingClient();
+  try {
+    for (let i = 0; i < 20; i++) {
+      const group = `G${i}`;
+      const hb = await client.invoke(
+        cluster.brokerAddr,
+        consumerHeartbeat(`127.0.0.1@c${i}`, group, [`%RETRY%${group}`]),
+      );
+      assert.equal(hb.code, ResponseCode.SUCCESS);
+      const route = await client.invoke(cluster.namesrv, routeRequest(`%RETRY%${group}`));
+      assert.equal(route.code, ResponseCode.SUCCESS, `route of %RETRY%${group} right after its first heartbeat`);
+    }
+  } finally {
+    await client.close();
+    await cluster.close();
+  }
+});
+
+Deno.test("broker: delivered delayed messages and send-back copies keep DELAY and WAIT as RocketMQ stores them", async () => {
+  // RocketMQ 4.9.7 re-stores a due message with its stored properties unchanged (DELAY=<level>
+  // included; it clears DELAY only in memory so it is not delayed twice), writes WAIT=false into
+  // every send-back copy, and DELAY=0 into a dead letter. Java consumers see these properties.
+  const cluster = await startCluster({ messageDelayLevel: FAST_LEVELS });
+  const client = new RemotingClient();
+  const addr = cluster.brokerAddr;
+  try {
+    await createTopic(client, addr, "Late", 1);
+    assert.equal((await sendV2(client, addr, { topic: "Late", body: "x", properties: { DELAY: "2" } })).code, 0);
+    const delivered = await waitFor(
+      async () => (await pull(client, addr, { group: "G", topic: "Late", queueId: 0, queueOffset: 0 })).messages[0],
+      8000,
+      "the delayed message",
+    );
+    const props = Object.fromEntries(parseProperties(delivered.properties));
+    assert.equal(props.DELAY, "2");
+    assert.equal(props.WAIT, undefined, "a producer's WAIT never reaches the store");
+    assert.equal(props.REAL_TOPIC, "Late");
+    // Delivered once, not delayed again by its kept DELAY property.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const level2 = await client.invoke(
+      addr,
+      createRequest(RequestCode.GET_MAX_OFFSET, { topic: "SCHEDULE_TOPIC_XXXX", queueId: "1" }),
+    );
+    assert.equal(level2.extFields.offset, "1");
+    const late = await client.invoke(addr, createRequest(RequestCode.GET_MAX_OFFSET, { topic: "Late", queueId: "0" }));
+    assert.equal(late.extFields.offset, "1");
+
+    const sendBack = (offset: number, delayLevel: number) =>
+      client.invoke(
+        addr,
+        createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+          offset: String(offset),
+          group: "W",
+          delayLevel: String(delayLevel),
+          originMsgId: "x",
+          originTopic: "Late",
+          unitMode: "false",
+          maxReconsumeTimes: "1",
+        }),
+      );
+    assert.equal((await sendBack(delivered.commitLogOffset, 0)).code, ResponseCode.SUCCESS);
+    const retried = await waitFor(
+      async () => (await pull(client, addr, { group: "W", topic: "%RETRY%W", queueId: 0, queueOffset: 0 })).messages[0],
+      8000,
+      "the retry copy",
+    );
+    const retryProps = Object.fromEntries(parseProperties(retried.properties));
+    assert.equal(retryProps.DELAY, "3", "the broker's level for a first retry (3 + reconsumeTimes 0)");
+    assert.equal(retryProps.WAIT, "false");
+    assert.equal(retryProps.REAL_TOPIC, "%RETRY%W");
+    assert.equal((await sendBack(retried.commitLogOffset, 0)).code, ResponseCode.SUCCESS);
+    const dead = await waitFor(
+      async () => (await pull(client, addr, { group: "W", topic: "%DLQ%W", queueId: 0, queueOffset: 0 })).messages[0],
+      5000,
+      "the dead letter",
+    );
+    const deadProps = Object.fromEntries(parseProperties(dead.properties));
+    assert.equal(deadProps.DELAY, "0");
+    assert.equal(deadProps.WAIT, "false");
+    assert.equal(dead.reconsumeTimes, 2);
+  } finally {
+    await client.close();
+    await cluster.close();
+  }
+});
