@@ -200,7 +200,13 @@ async function runBroker(args: string[]): Promise<void> {
     throw error;
   }
   for (const warning of loaded.warnings) console.error(`denomq: warning: ${warning}`);
-  const broker = await startBroker({ config: loaded.config });
+  let broker;
+  try {
+    broker = await startBroker({ config: loaded.config });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(BROKER_USAGE, error.message);
+    throw error;
+  }
   ready({ role: "broker", addr: broker.addr, port: broker.port, brokerName: loaded.config.brokerName });
   closeOnSignal(() => broker.close());
 }

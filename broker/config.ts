@@ -86,6 +86,10 @@ export interface BrokerConfig {
   sendConcurrencyMax: number;
   /** Broker → client call timeout (RocketMQ: 10 s for admin relays). */
   clientRequestTimeoutMills: number;
+  /** Check every request against the plain ACL file (RocketMQ 4.x ACL 1.0). */
+  aclEnable: boolean;
+  /** The ACL rules (RocketMQ: `$ROCKETMQ_HOME/conf/plain_acl.yml`); re-read when it changes. */
+  aclFile: string;
 }
 
 /** RocketMQ 4.9.7's defaults, with the departures noted on {@linkcode BrokerConfig}. */
@@ -142,6 +146,8 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   longPollMsMax: 25_000,
   sendConcurrencyMax: 8192,
   clientRequestTimeoutMills: 10_000,
+  aclEnable: false,
+  aclFile: "conf/plain_acl.yml",
 };
 
 /**
@@ -181,7 +187,6 @@ export const IGNORED_KEYS = new Set([
   "haSlaveFallbehindMax",
   "slaveReadEnable",
   "offsetCheckInSlave",
-  "aclEnable",
   "enableDLegerCommitLog",
   "dLegerGroup",
   "dLegerPeers",

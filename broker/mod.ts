@@ -10,11 +10,12 @@
 
 import { getLogger } from "@logtape/logtape";
 import { assert } from "../protocol/assert.ts";
-import { createRequest } from "../protocol/command.ts";
+import { createRequest, type RemotingCommand } from "../protocol/command.ts";
 import { bodyBytesMax, frameBytesMax } from "../protocol/limits.ts";
 import { formatSocketAddress, parseIp, RECORD_OVERHEAD_BYTES, type SocketAddress } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
-import { type RemotingServer, startRemotingServer } from "../remoting/server.ts";
+import { type RemotingServer, type ServerConnection, startRemotingServer } from "../remoting/server.ts";
+import { AclService } from "./acl/mod.ts";
 import { ConsumerManager, ProducerManager } from "./clients.ts";
 import {
   type BrokerConfig,
@@ -113,6 +114,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     );
   }
   const delayLevels = parseDelayLevels(config.messageDelayLevel);
+  // Fail closed: with aclEnable, a missing or invalid ACL file stops the start.
+  const acl = config.aclEnable ? await AclService.open(config.aclFile, log) : undefined;
   const root = config.storePathRootDir;
   await Deno.mkdir(`${root}/config`, { recursive: true });
 
@@ -223,6 +226,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     lanes,
     limits: { requestTimeoutMs: config.clientRequestTimeoutMills },
     onConnectionClosed,
+    authorize: acl ? (request: RemotingCommand, connection: ServerConnection) => acl.check(request, connection.remoteHostname) : undefined,
   });
   const { main, vip } = listenPair(
     config,
@@ -283,6 +287,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
         pullHold.close();
         await Promise.all([main.close(), vip?.close()]);
         unsubscribe();
+        acl?.close();
         await schedule.close();
         await Promise.all([offsets.flush(), topics.flush(), groups.flush()]);
         await store.close();

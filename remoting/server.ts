@@ -95,6 +95,7 @@ export interface ServerStats {
   rejectedBusy: number;
   unsupportedCodes: number;
   handlerErrors: number;
+  refusedByAuthorization: number;
 }
 
 /** Options for {@linkcode startRemotingServer}. */
@@ -111,6 +112,12 @@ export interface RemotingServerOptions {
   onConnectionClosed?: (connection: ServerConnection) => void;
   /** Answer for codes missing from the table; RocketMQ's broker text by default. */
   unsupportedRemark?: (code: number) => string;
+  /**
+   * Checks a request before its handler runs (the broker's ACL). A returned string refuses the
+   * request: it is answered SYSTEM_ERROR with that remark, as RocketMQ 4.9.x answers an
+   * AclException (no answer for oneway requests).
+   */
+  authorize?: (request: RemotingCommand, connection: ServerConnection) => string | undefined;
 }
 
 /** A running server. */
@@ -401,6 +408,7 @@ export function startRemotingServer(options: RemotingServerOptions): RemotingSer
     rejectedBusy: 0,
     unsupportedCodes: 0,
     handlerErrors: 0,
+    refusedByAuthorization: 0,
   };
   const connections = new Set<ServerConnection>();
   const loops = new Set<Promise<void>>();
@@ -443,6 +451,12 @@ export function startRemotingServer(options: RemotingServerOptions): RemotingSer
       connection.send(
         createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, { remark: unsupportedRemark(request.code) }),
       );
+      return;
+    }
+    const refusal = options.authorize?.(request, connection);
+    if (refusal !== undefined) {
+      stats.refusedByAuthorization++;
+      if (!isOneway(request)) connection.send(createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: refusal }));
       return;
     }
     const lane = lanes.get(entry.lane)!;

@@ -114,3 +114,17 @@ export function createTopic(client: RemotingClient, addr: string, topic: string,
     ),
   );
 }
+
+/** Adds RocketMQ ACL 1.0 credentials to a request (what `AclClientRPCHook` does). */
+export async function signRequest(
+  request: RemotingCommand,
+  accessKey: string,
+  secretKey: string,
+): Promise<RemotingCommand> {
+  const { sign, signedContent } = await import("../broker/acl/mod.ts");
+  const extFields = { ...request.extFields, AccessKey: accessKey };
+  return {
+    ...request,
+    extFields: { ...extFields, Signature: sign(signedContent(extFields, request.body), secretKey) },
+  };
+}
