@@ -171,11 +171,12 @@ export async function startCluster(settings: Record<string, string> = {}): Promi
   const dir = await tempDir("cluster");
   const nameServer = await startRole(["nameserver", "--port", "0"]);
   const namesrv = `127.0.0.1:${nameServer.ready.port}`;
-  const merged = { mappedFileSizeCommitLog: String(TEST_SEGMENT_BYTES), ...settings };
+  const merged: Record<string, string> = { mappedFileSizeCommitLog: String(TEST_SEGMENT_BYTES), ...settings };
   const setArgs = Object.entries(merged).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
   let port = 0;
   const launch = async () => {
-    const broker = await startRole(["broker", "--port", String(port), "-n", namesrv, "--store", dir.path, ...setArgs]);
+    const store = merged.storePathRootDir ? [] : ["--store", dir.path];
+    const broker = await startRole(["broker", "--port", String(port), "-n", namesrv, ...store, ...setArgs]);
     port = Number(broker.ready.port);
     return broker;
   };
