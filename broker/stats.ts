@@ -87,13 +87,15 @@ export class RateCounter {
   }
 
   /**
-   * The last minute, hour or day (RocketMQ `StatsItem.getStatsDataInMinute/Hour/Day`). The
-   * minute's sum comes from whole seconds; its average per add, and the hour and day, from
-   * whole minutes and hours, the current one included.
+   * The last minute, hour or day (RocketMQ `StatsItem.getStatsDataInMinute/Hour/Day`), the
+   * current second, minute or hour included. The minute's sum comes from seconds; its average
+   * per add, and the hour and day, from minutes and hours.
    */
   window(span: "minute" | "hour" | "day", nowMs: number): WindowSnapshot {
     if (span === "minute") {
-      const sum = this.rate(60, nowMs) * 60;
+      this.#advance(nowMs);
+      let sum = 0;
+      for (let i = 0; i < 60; i++) sum += this.#buckets[(this.#lastSecond - i + WINDOW_SECONDS) % WINDOW_SECONDS];
       const recent = this.#minutes.total(2, nowMs);
       return { sum, tps: sum / 60, avgpt: recent.times > 0 ? recent.sum / recent.times : 0 };
     }
