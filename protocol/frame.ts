@@ -322,8 +322,6 @@ export function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
  * fit the frames it sees).
  */
 const initialBufferBytes = 4 * 1024;
-/** Above this, an emptied decoder buffer is replaced by a small one. */
-const idleBufferBytesMax = 256 * 1024;
 
 /** Options for {@linkcode FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -340,7 +338,8 @@ export interface FrameDecoderOptions {
  * and the caller must close the connection.
  */
 export class FrameDecoder {
-  #buffer = new Uint8Array(initialBufferBytes);
+  /** Bytes of an unfinished frame; allocated only while one is pending. */
+  #buffer: Uint8Array | undefined;
   #start = 0;
   #end = 0;
   #frameBytesMax: number;
@@ -356,7 +355,8 @@ export class FrameDecoder {
   }
 
   /**
-   * Adds a chunk and returns every command it completes.
+   * Adds a chunk and returns every command it completes. Complete frames are decoded straight
+   * from the chunk; only the tail of an unfinished frame is copied and kept.
    *
    * @throws {ProtocolError} when framing is lost or a header cannot be decoded.
    */
@@ -364,60 +364,89 @@ export class FrameDecoder {
     if (this.#failed) throw new ProtocolError("Cannot decode after a framing error: the stream is out of sync");
     const commands: RemotingCommand[] = [];
     try {
-      this.#append(chunk);
-      while (true) {
-        const available = this.#end - this.#start;
-        if (available < 4) break;
-        const b = this.#buffer;
-        const s = this.#start;
-        const length = ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) | 0;
+      let data: Uint8Array;
+      let pos: number;
+      let end: number;
+      if (this.#start === this.#end) {
+        data = chunk;
+        pos = 0;
+        end = chunk.length;
+      } else {
+        this.#append(chunk);
+        data = this.#buffer!;
+        pos = this.#start;
+        end = this.#end;
+      }
+      let pendingFrameBytes = 0;
+      while (end - pos >= 4) {
+        const length = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) | 0;
         if (length < 4 || length > this.#frameBytesMax - 4) {
           throw new ProtocolError(
             `Cannot decode frame: length ${length} is outside [4, ${this.#frameBytesMax - 4}]`,
           );
         }
-        if (available < 4 + length) {
-          this.#reserve(4 + length);
+        if (end - pos < 4 + length) {
+          pendingFrameBytes = 4 + length;
           break;
         }
-        commands.push(decodeFrameContent(b.subarray(s + 4, s + 4 + length)));
-        this.#start += 4 + length;
+        commands.push(decodeFrameContent(data.subarray(pos + 4, pos + 4 + length)));
+        pos += 4 + length;
+      }
+      if (data === chunk) {
+        this.#start = this.#end = 0;
+        if (pos < end) this.#keep(chunk.subarray(pos, end), pendingFrameBytes);
+      } else {
+        this.#start = pos;
+        if (pendingFrameBytes > 0) this.#reserve(pendingFrameBytes);
       }
       if (this.#start === this.#end) {
         this.#start = this.#end = 0;
-        // Give back the room a large frame needed, so an idle connection holds 64 KiB, not 16 MiB.
-        if (this.#buffer.length > idleBufferBytesMax) this.#buffer = new Uint8Array(initialBufferBytes);
+        // Nothing pending: give the buffer back, so an idle connection holds no decode buffer.
+        this.#buffer = undefined;
       }
       return commands;
     } catch (error) {
       this.#failed = true;
       this.#start = this.#end = 0;
+      this.#buffer = undefined;
       throw error;
     }
   }
 
+  /** Keeps the unfinished tail of a chunk, with room for the whole frame when its size is known. */
+  #keep(tail: Uint8Array, frameBytes: number): void {
+    let size = initialBufferBytes;
+    while (size < Math.max(tail.length, frameBytes)) size *= 2;
+    this.#buffer = new Uint8Array(size);
+    this.#buffer.set(tail, 0);
+    this.#start = 0;
+    this.#end = tail.length;
+  }
+
   #append(chunk: Uint8Array): void {
-    if (this.#buffer.length - this.#end < chunk.length) {
+    const buffer = this.#buffer!;
+    if (buffer.length - this.#end < chunk.length) {
       this.#compact(this.#end - this.#start + chunk.length);
     }
-    this.#buffer.set(chunk, this.#end);
+    this.#buffer!.set(chunk, this.#end);
     this.#end += chunk.length;
   }
 
   /** Makes sure a frame of `frameBytes` fits, so its remaining chunks append without copies. */
   #reserve(frameBytes: number): void {
-    if (this.#buffer.length - this.#start < frameBytes) this.#compact(frameBytes);
+    if (this.#buffer!.length - this.#start < frameBytes) this.#compact(frameBytes);
   }
 
   #compact(needed: number): void {
+    const buffer = this.#buffer!;
     const held = this.#end - this.#start;
-    if (this.#buffer.length >= needed && this.#start > 0) {
-      this.#buffer.copyWithin(0, this.#start, this.#end);
+    if (buffer.length >= needed && this.#start > 0) {
+      buffer.copyWithin(0, this.#start, this.#end);
     } else {
-      let size = this.#buffer.length;
+      let size = buffer.length;
       while (size < needed) size *= 2;
       const next = new Uint8Array(size);
-      next.set(this.#buffer.subarray(this.#start, this.#end), 0);
+      next.set(buffer.subarray(this.#start, this.#end), 0);
       this.#buffer = next;
     }
     this.#start = 0;
