@@ -101,10 +101,7 @@ export class FaultStrategy {
       let index = this.#nextIndex(info.topic);
       for (let i = 0; i < queues.length; i++) {
         const queue = queues[Math.abs(index++ % queues.length)];
-        if (this.isAvailable(queue.brokerName)) {
-          this.#indexes.set(info.topic, index);
-          return queue;
-        }
+        if (this.isAvailable(queue.brokerName)) return queue;
       }
       const notBest = this.#pickOneAtLeast();
       const nums = notBest === undefined ? 0 : info.writeQueueNums.get(notBest) ?? 0;
