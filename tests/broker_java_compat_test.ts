@@ -136,3 +136,24 @@ Deno.test("broker: delivered delayed messages and send-back copies keep DELAY an
     await cluster.close();
   }
 });
+
+Deno.test("broker: a pull past the end of a queue is moved to the queue's max offset, even when its min is 0", async () => {
+  // DefaultMQPullConsumer reports OFFSET_ILLEGAL with nextBeginOffset = max against RocketMQ
+  // 4.9.7; a push consumer adopts that offset, so answering 0 would replay the whole queue.
+  const cluster = await startCluster();
+  const client = new RemotingClient();
+  const addr = cluster.brokerAddr;
+  try {
+    await createTopic(client, addr, "Ahead", 1);
+    for (let i = 0; i < 3; i++) assert.equal((await sendV2(client, addr, { topic: "Ahead", body: `m${i}` })).code, 0);
+    const { response } = await pull(client, addr, { group: "G", topic: "Ahead", queueId: 0, queueOffset: 50 });
+    assert.equal(response.code, ResponseCode.PULL_OFFSET_MOVED);
+    assert.equal(response.remark, "OFFSET_OVERFLOW_BADLY");
+    assert.equal(response.extFields.nextBeginOffset, "3");
+    assert.equal(response.extFields.minOffset, "0");
+    assert.equal(response.extFields.maxOffset, "3");
+  } finally {
+    await client.close();
+    await cluster.close();
+  }
+});

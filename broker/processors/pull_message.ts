@@ -165,6 +165,11 @@ async function readOnce(
     result.status === GetMessageStatus.NO_MESSAGE_IN_QUEUE || result.status === GetMessageStatus.NO_MATCHED_LOGIC_QUEUE
   ) {
     nextBeginOffset = 0;
+  } else if (result.status === GetMessageStatus.OFFSET_OVERFLOW_BADLY) {
+    // 4.9.x corrects an offset past the end to the queue's max, whatever its min (older
+    // versions sent a queue with min 0 back to 0, which replays a whole queue to a consumer
+    // whose offset ran ahead, e.g. after the broker lost its tail).
+    nextBeginOffset = result.maxOffset;
   }
   if (code === ResponseCode.SUCCESS) {
     s.stats.recordGet(h.topic, h.consumerGroup, result.messageCount, result.records.length, s.now());
