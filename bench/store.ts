@@ -79,8 +79,9 @@ class Progress {
     const rss = rssMiB();
     this.rssMax = Math.max(this.rssMax, rss);
     this.rssSamples.push(rss);
+    const heap = Deno.memoryUsage().heapUsed / 1024 / 1024;
     const line = `[${this.#label}] ${this.done}/${this.#total} ${Math.round(rate)} rec/s, ` +
-      `${((now - this.#start) / 1000).toFixed(1)} s, RSS ${rss.toFixed(0)} MiB`;
+      `${((now - this.#start) / 1000).toFixed(1)} s, RSS ${rss.toFixed(0)} MiB (JS heap ${heap.toFixed(0)} MiB)`;
     Deno.stderr.writeSync(encoder.encode(`\r${line.padEnd(90)}`));
   }
 
@@ -88,6 +89,29 @@ class Progress {
     clearInterval(this.#timer);
     this.#tick();
     Deno.stderr.writeSync(encoder.encode("\n"));
+  }
+}
+
+/**
+ * A uniform sample of put latencies (reservoir sampling), so the bench's own memory stays flat
+ * however many records it writes and RSS reflects the store.
+ */
+class LatencySample {
+  static readonly max = 200_000;
+  #values = new Float64Array(LatencySample.max);
+  #seen = 0;
+
+  add(ms: number): void {
+    if (this.#seen < LatencySample.max) this.#values[this.#seen] = ms;
+    else {
+      const j = Math.floor(Math.random() * (this.#seen + 1));
+      if (j < LatencySample.max) this.#values[j] = ms;
+    }
+    this.#seen++;
+  }
+
+  sorted(): Float64Array {
+    return this.#values.slice(0, Math.min(this.#seen, LatencySample.max)).sort();
   }
 }
 
@@ -106,6 +130,7 @@ interface PutPhase {
   p99ms: number;
   syncs: number;
   failures: number;
+  /** RSS after the first half-second, at the end of the phase, and the peak in between. */
   rssStartMiB: number;
   rssMaxMiB: number;
   rssEndMiB: number;
@@ -141,9 +166,8 @@ async function putPhase(options: BenchOptions, mode: "SYNC_FLUSH" | "ASYNC_FLUSH
     flushInWorker: options.worker,
   });
   const body = new Uint8Array(options.bodyBytes).fill(0x61);
-  const latencies = new Float64Array(options.records);
+  const latencies = new LatencySample();
   const progress = new Progress(mode, options.records);
-  const rssStart = rssMiB();
   let next = 0;
   let failures = 0;
   const started = performance.now();
@@ -152,7 +176,7 @@ async function putPhase(options: BenchOptions, mode: "SYNC_FLUSH" | "ASYNC_FLUSH
       const i = next++;
       const t0 = performance.now();
       const result = await store.putMessage(benchMessage(i, body));
-      latencies[i] = performance.now() - t0;
+      latencies.add(performance.now() - t0);
       if (result.status !== PutMessageStatus.PUT_OK) failures++;
       progress.done++;
     }
@@ -160,22 +184,23 @@ async function putPhase(options: BenchOptions, mode: "SYNC_FLUSH" | "ASYNC_FLUSH
   await Promise.all(Array.from({ length: options.concurrency }, producer));
   const seconds = (performance.now() - started) / 1000;
   progress.stop();
+  const rssEnd = rssMiB();
   const info = store.runtimeInfo();
   await store.close();
-  latencies.sort();
+  const sorted = latencies.sorted();
   return {
     mode,
     records: options.records,
     seconds,
     recordsPerSec: options.records / seconds,
     mbPerSec: info.putMessageBytes / seconds / 1e6,
-    p50ms: percentile(latencies, 0.5),
-    p99ms: percentile(latencies, 0.99),
+    p50ms: percentile(sorted, 0.5),
+    p99ms: percentile(sorted, 0.99),
     syncs: info.commitLogSyncCount,
     failures,
-    rssStartMiB: rssStart,
+    rssStartMiB: progress.rssSamples[0] ?? rssEnd,
     rssMaxMiB: progress.rssMax,
-    rssEndMiB: rssMiB(),
+    rssEndMiB: rssEnd,
   };
 }
 
@@ -295,6 +320,19 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/**
+ * Lets the previous phase's writeback drain (`sync`, then a pause), as bench/README.md advises:
+ * otherwise dirty pages and online discard of deleted files leak into the next measurement.
+ */
+async function settle(): Promise<void> {
+  try {
+    await new Deno.Command("sync").output();
+  } catch {
+    // No sync(1): the pause alone still helps.
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+}
+
 /** Entry point for `deno task bench store`. */
 export async function runStoreBench(args: string[]): Promise<void> {
   const options = parseArgs(args);
@@ -305,10 +343,12 @@ export async function runStoreBench(args: string[]): Promise<void> {
   const lines: string[] = [];
   try {
     if (options.phases.includes("sync")) {
+      await settle();
       const store = await putPhase(options, "SYNC_FLUSH", `${base}/sync`);
       await Deno.remove(`${base}/sync`, { recursive: true });
+      await settle();
       const raw = await rawWrites(
-        `raw write+fdatasync x${options.concurrency}`,
+        `raw write+fdatasync per ${options.concurrency} records`,
         `${base}/raw-sync.dat`,
         options.records,
         recordBytes,
@@ -316,15 +356,29 @@ export async function runStoreBench(args: string[]): Promise<void> {
         true,
       );
       await Deno.remove(`${base}/raw-sync.dat`);
-      summary.sync = { store, raw };
-      lines.push(putLine(store, raw));
+      await settle();
+      // No group commit: what one fdatasync per record allows (a few seconds' worth).
+      const perRecord = await rawWrites(
+        "raw write+fdatasync per record",
+        `${base}/raw-sync1.dat`,
+        Math.min(options.records, 20_000),
+        recordBytes,
+        1,
+        true,
+      );
+      await Deno.remove(`${base}/raw-sync1.dat`);
+      summary.sync = { store, raw, perRecord };
+      lines.push(putLine(store, raw, perRecord));
     }
     if (options.phases.includes("async") || options.phases.includes("read")) {
+      await settle();
       const store = await putPhase(options, "ASYNC_FLUSH", `${base}/async`);
+      await settle();
       const raw = await rawWrites("raw write 1MiB", `${base}/raw-async.dat`, options.records, recordBytes, 1024, false);
       summary.async = { store, raw };
       lines.push(putLine(store, raw));
       if (options.phases.includes("read")) {
+        await settle();
         const read = await readPhase(options, `${base}/async`);
         const rawRead = await rawReads(`${base}/raw-async.dat`, options.records, recordBytes);
         summary.read = { store: read, raw: rawRead };
@@ -346,13 +400,20 @@ export async function runStoreBench(args: string[]): Promise<void> {
   for (const line of lines) console.log(line);
 }
 
-function putLine(store: PutPhase, raw: RawResult): string {
-  return `${store.mode.padEnd(11)} store ${fmt(store.recordsPerSec)} rec/s ${fmt(store.mbPerSec)} MB/s ` +
+function putLine(store: PutPhase, raw: RawResult, perRecord?: RawResult): string {
+  let line = `${store.mode.padEnd(11)} store ${fmt(store.recordsPerSec)} rec/s ${fmt(store.mbPerSec)} MB/s ` +
     `p50 ${fmt(store.p50ms, 2)} ms p99 ${fmt(store.p99ms, 2)} ms, ${fmt(store.syncs)} fdatasyncs, ` +
-    `${store.failures} failed, RSS ${fmt(store.rssStartMiB)}→${fmt(store.rssMaxMiB)} MiB | ${raw.label} ` +
-    `${fmt(raw.recordsPerSec)} rec/s ${fmt(raw.mbPerSec)} MB/s | ratio ${
+    `${store.failures} failed, RSS ${fmt(store.rssStartMiB)}→${fmt(store.rssEndMiB)} MiB (peak ${
+      fmt(store.rssMaxMiB)
+    }) | ${raw.label} ${fmt(raw.recordsPerSec)} rec/s ${fmt(raw.mbPerSec)} MB/s: ratio ${
       (store.recordsPerSec / raw.recordsPerSec).toFixed(2)
     }x`;
+  if (perRecord) {
+    line += ` | ${perRecord.label} ${fmt(perRecord.recordsPerSec)} rec/s: ratio ${
+      (store.recordsPerSec / perRecord.recordsPerSec).toFixed(1)
+    }x`;
+  }
+  return line;
 }
 
 function benchRecordBytes(bodyBytes: number): number {

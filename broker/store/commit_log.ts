@@ -141,6 +141,8 @@ export interface CommitLogOptions {
   flushThoroughIntervalMs: number;
   writeBufferBytesMax: number;
   busyTimeoutMs: number;
+  /** Zero-fill segments before appending to them. */
+  preallocate: boolean;
   flusher: Flusher;
   clock: Clock;
 }
@@ -216,7 +218,10 @@ export class CommitLog {
     for (const segment of this.segments.splice(count)) {
       if (segment !== standby) segment.close();
     }
-    if (standby) this.#standby = standby;
+    if (standby) {
+      this.#standby = standby;
+      if (this.options.preallocate) standby.startPrefill();
+    }
   }
 
   /**
@@ -240,7 +245,7 @@ export class CommitLog {
         });
       }
       this.segments.push(last);
-      await last.prefill();
+      if (this.options.preallocate) await last.prefill();
     }
     assert(endOffset >= last.baseOffset, "end offset must be inside the last segment");
     this.#appendOffset = this.#writtenOffset = this.#syncedOffset = endOffset;
@@ -296,7 +301,7 @@ export class CommitLog {
       });
       return;
     }
-    standby.startPrefill();
+    if (this.options.preallocate) standby.startPrefill();
     this.#standby = standby;
   }
 

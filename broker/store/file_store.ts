@@ -199,6 +199,7 @@ export class FileMessageStore implements MessageStore {
         flushThoroughIntervalMs: o.flushCommitLogThoroughInterval,
         writeBufferBytesMax: o.writeBufferBytesMax,
         busyTimeoutMs: o.osPageCacheBusyTimeOutMills,
+        preallocate: o.warmMapedFileEnable ?? o.flushDiskType === "SYNC_FLUSH",
         flusher: this.#flusher,
         clock: o.clock,
       });

@@ -284,6 +284,14 @@ export interface MessageStoreOptions {
    * Default "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".
    */
   messageDelayLevel?: string;
+  /**
+   * Zero-fill each commit-log segment in the background before it is appended to (RocketMQ's
+   * `warmMapedFileEnable`), so fdatasync does not also commit file growth: measured here that
+   * nearly doubles the fdatasync rate, at the price of writing every segment twice. Default: on
+   * with SYNC_FLUSH, where fdatasyncs are on the put path; off with ASYNC_FLUSH, where they are not
+   * and the second write would only halve the sustained disk bandwidth.
+   */
+  warmMapedFileEnable?: boolean;
   /** Verify body CRCs during recovery. Default true. */
   checkCRCOnRecover?: boolean;
   /** Run the commit-log writes and fdatasyncs in a dedicated Worker (sync API). Default true. */
@@ -343,8 +351,8 @@ export interface MessageStore {
 
 /** Configuration after defaults; every field present. */
 export type ResolvedStoreOptions =
-  & Required<Omit<MessageStoreOptions, "fs" | "workerFaultPlan">>
-  & Pick<MessageStoreOptions, "fs" | "workerFaultPlan">;
+  & Required<Omit<MessageStoreOptions, "fs" | "workerFaultPlan" | "warmMapedFileEnable">>
+  & Pick<MessageStoreOptions, "fs" | "workerFaultPlan" | "warmMapedFileEnable">;
 
 /** RocketMQ's defaults. */
 export const STORE_DEFAULTS: Omit<ResolvedStoreOptions, "storePathRootDir"> = {
