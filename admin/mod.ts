@@ -1,27 +1,73 @@
 /**
  * The `admin` role: mqadmin-style subcommands over the remoting protocol (never by reading store
  * files). Aligned tables by default, `--json` for scripts, a non-zero exit and a one-line reason
- * on failure.
+ * on failure. Needs only network access (and the NAMESRV_ADDR variable if set).
  *
  * @module
  */
 
 import { RemotingClient } from "../client/remoting_client.ts";
-import { type AdminCommand, AdminError, COMMON_OPTIONS, parseFlags } from "./_command.ts";
+import { AdminOps, nameServerSource } from "../ops/admin_ops.ts";
+import { AuditLog } from "../ops/audit.ts";
+import { remoteInvoker } from "../ops/invoker.ts";
+import { type AdminCommand, COMMON_OPTIONS, parseFlags } from "./_command.ts";
+import { brokerStatus } from "./broker_status.ts";
 import { clusterList } from "./cluster_list.ts";
+import { consumerConnection } from "./consumer_connection.ts";
+import { consumerProgress } from "./consumer_progress.ts";
+import { deleteSubGroup } from "./delete_sub_group.ts";
+import { deleteTopic } from "./delete_topic.ts";
+import { dlqList } from "./dlq_list.ts";
+import { dlqRedrive } from "./dlq_redrive.ts";
+import { dlqResend } from "./dlq_resend.ts";
+import { getBrokerConfig } from "./get_broker_config.ts";
+import { producerConnection } from "./producer_connection.ts";
+import { queryMsgById } from "./query_msg_by_id.ts";
+import { queryMsgByKey } from "./query_msg_by_key.ts";
+import { queryMsgByOffset } from "./query_msg_by_offset.ts";
+import { resetOffsetByTime } from "./reset_offset_by_time.ts";
+import { sendMessage } from "./send_message.ts";
 import { topicList } from "./topic_list.ts";
 import { topicRoute } from "./topic_route.ts";
+import { topicStatus } from "./topic_status.ts";
+import { updateBrokerConfig } from "./update_broker_config.ts";
+import { updateSubGroup } from "./update_sub_group.ts";
 import { updateTopic } from "./update_topic.ts";
 
 /** Every subcommand, by name. */
 export const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map(
-  [clusterList, topicList, topicRoute, updateTopic].map((c) => [c.name, c]),
+  [
+    clusterList,
+    brokerStatus,
+    topicList,
+    topicRoute,
+    topicStatus,
+    updateTopic,
+    deleteTopic,
+    updateSubGroup,
+    deleteSubGroup,
+    consumerProgress,
+    consumerConnection,
+    producerConnection,
+    resetOffsetByTime,
+    queryMsgByKey,
+    queryMsgById,
+    queryMsgByOffset,
+    sendMessage,
+    getBrokerConfig,
+    updateBrokerConfig,
+    dlqList,
+    dlqResend,
+    dlqRedrive,
+  ].map((c) => [c.name, c]),
 );
 
 /** Exit code for a failed command. */
 const EXIT_FAILED = 1;
 /** Exit code for bad usage. */
 const EXIT_USAGE = 2;
+/** Per-call timeout: an unreachable address fails in seconds, not minutes. */
+const CALL_TIMEOUT_MS = 5000;
 
 function usage(): string {
   const width = Math.max(...[...ADMIN_COMMANDS.keys()].map((n) => n.length));
@@ -74,17 +120,30 @@ export async function runAdmin(args: string[]): Promise<number> {
     console.log(commandUsage(command));
     return 0;
   }
-  const client = new RemotingClient({ timeoutMs: 5000 });
-  const nameServers = String(values.namesrvAddr ?? defaultNameServers()).split(";").map((a) => a.trim()).filter(
-    Boolean,
-  );
+  const client = new RemotingClient({ timeoutMs: CALL_TIMEOUT_MS });
+  const nameServers = String(values.namesrvAddr ?? defaultNameServers()).split(";").map((a) => a.trim())
+    .filter(Boolean);
+  const invoker = remoteInvoker(client);
+  const ops = new AdminOps({
+    invoker,
+    source: nameServerSource(invoker, nameServers, CALL_TIMEOUT_MS),
+    timeoutMs: CALL_TIMEOUT_MS,
+  });
+  // The CLI cannot write files (its permission set is network only): audit lines go to stderr.
+  const audit = new AuditLog({ sink: (entry) => console.error(JSON.stringify({ audit: entry })) });
   try {
-    await command.run({ values, json: values.json === true, client, nameServers, out: (line) => console.log(line) });
+    await command.run({
+      values,
+      json: values.json === true,
+      client,
+      ops,
+      audit,
+      nameServers,
+      out: (line) => console.log(line),
+    });
     return 0;
   } catch (error) {
-    const message = error instanceof AdminError || (error as Error).name === "ResponseError"
-      ? (error as Error).message
-      : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     console.error(`denomq admin ${name}: ${message.split("\n")[0]}`);
     return EXIT_FAILED;
   } finally {

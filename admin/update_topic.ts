@@ -5,20 +5,7 @@
  * @module
  */
 
-import { decodeJsonBody, readClusterInfo } from "../protocol/bodies.ts";
-import { toExtFields } from "../protocol/header.ts";
-import { RequestCode } from "../protocol/request_code.ts";
-import { ResponseCode } from "../protocol/response_code.ts";
-import { type AdminCommand, AdminError, callNameServer, callOk } from "./_command.ts";
-
-function intFlag(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new AdminError(`Invalid ${name} "${value}": expected a non-negative integer`);
-  }
-  return n;
-}
+import { type AdminCommand, boolFlag, intFlag, optional, printJson, required } from "./_command.ts";
 
 /** The updateTopic subcommand. */
 export const updateTopic: AdminCommand = {
@@ -43,33 +30,17 @@ export const updateTopic: AdminCommand = {
     "  -o, --order <true|false>      ordered topic [default: false]",
   ].join("\n"),
   async run(context) {
-    const v = context.values;
-    const topic = v.topic as string | undefined;
-    if (!topic) throw new AdminError("Missing -t <topic>");
-    let targets: string[];
-    if (v.brokerAddr) targets = [v.brokerAddr as string];
-    else if (v.clusterName) {
-      const response = await callNameServer(context, RequestCode.GET_BROKER_CLUSTER_INFO);
-      if (response.code !== ResponseCode.SUCCESS) throw new AdminError(response.remark ?? "cluster info failed");
-      const info = readClusterInfo(decodeJsonBody(response.body, "cluster info"));
-      const names = info.clusterAddrTable.get(v.clusterName as string);
-      if (!names) throw new AdminError(`Cluster "${v.clusterName}" not found`);
-      targets = [...names].map((n) => info.brokerAddrTable.get(n)?.brokerAddrs.get(0)).filter((a): a is string => !!a);
-    } else throw new AdminError("Missing -b <brokerAddr> or -c <clusterName>");
-    const fields = toExtFields({
+    const topic = required(context, "topic", "-t <topic>");
+    const addrs = await context.ops.createTopic({
       topic,
-      defaultTopic: "TBW102",
-      readQueueNums: intFlag(v.readQueueNums, "-r", 8),
-      writeQueueNums: intFlag(v.writeQueueNums, "-w", 8),
-      perm: intFlag(v.perm, "-p", 6),
-      topicFilterType: "SINGLE_TAG",
-      topicSysFlag: 0,
-      order: v.order === "true",
+      brokerAddr: optional(context, "brokerAddr"),
+      clusterName: optional(context, "clusterName"),
+      readQueueNums: intFlag(context, "readQueueNums", "-r", { max: 1024 }),
+      writeQueueNums: intFlag(context, "writeQueueNums", "-w", { max: 1024 }),
+      perm: intFlag(context, "perm", "-p", { max: 15 }),
+      order: boolFlag(context, "order", "-o", false),
     });
-    for (const addr of targets) {
-      await callOk(context, addr, RequestCode.UPDATE_AND_CREATE_TOPIC, fields);
-      if (!context.json) context.out(`create topic to ${addr} success.`);
-    }
-    if (context.json) context.out(JSON.stringify({ topic, brokers: targets }));
+    if (context.json) return printJson(context, { topic, brokers: addrs });
+    for (const addr of addrs) context.out(`create topic to ${addr} success.`);
   },
 };
