@@ -48,6 +48,14 @@ export function encodeCommandHeader(command: RemotingCommand): Uint8Array {
 
 /** The JSON header, fields in fastjson's (alphabetical) order, null fields omitted. */
 export function encodeJsonHeader(command: RemotingCommand): Uint8Array {
+  return encoder.encode(jsonHeaderText(command));
+}
+
+/**
+ * The JSON header as text, for writers that encode it straight into their own buffer
+ * (`TextEncoder.encodeInto`) instead of allocating bytes per frame.
+ */
+export function jsonHeaderText(command: RemotingCommand): string {
   let hasExt = false;
   for (const _ in command.extFields) {
     hasExt = true;
@@ -63,7 +71,7 @@ export function encodeJsonHeader(command: RemotingCommand): Uint8Array {
     serializeTypeCurrentRPC: "JSON",
     version: command.version,
   };
-  return encoder.encode(JSON.stringify(header));
+  return JSON.stringify(header);
 }
 
 /** The ROCKETMQ binary header. */
