@@ -14,11 +14,12 @@
 
 import process from "node:process";
 import { createRequest, type ExtFields, type RemotingCommand } from "../protocol/command.ts";
-import { encodeBatchBody, UniqueIdGenerator } from "../protocol/message.ts";
+import { encodeBatchBody } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { parseIp } from "../protocol/message.ts";
 import { Semaphore, sleep } from "./_async.ts";
+import { FastUniqueIdGenerator } from "./_unique_id.ts";
 import { errorText } from "./_log.ts";
 import { ClientInstance, type ClientOptions, positiveInteger, responseError } from "./client_instance.ts";
 import { BrokerResponseError, ClientClosedError } from "./errors.ts";
@@ -249,7 +250,7 @@ export class Producer {
   readonly #retryNotStoreOk: boolean;
   readonly #permits: Semaphore;
   readonly #fault: FaultStrategy;
-  readonly #ids: UniqueIdGenerator;
+  readonly #ids: FastUniqueIdGenerator;
   readonly #ownsInstance: boolean;
   #inflight = 0;
   #drained: (() => void) | undefined;
@@ -282,7 +283,7 @@ export class Producer {
     this.#retryNotStoreOk = options.retryAnotherBrokerWhenNotStoreOk ?? false;
     this.#permits = new Semaphore(positiveInteger(options.producerInflightMax ?? 1024, "producerInflightMax", 65535));
     this.#fault = new FaultStrategy({ enabled: options.sendLatencyFaultEnable ?? true });
-    this.#ids = new UniqueIdGenerator({
+    this.#ids = new FastUniqueIdGenerator({
       ip: parseIp(this.#instance.clientIp),
       pid: process.pid,
       instanceHash: Math.floor(Math.random() * 2 ** 31),
@@ -326,7 +327,8 @@ export class Producer {
    */
   async send(message: Message, options: SendOptions = {}): Promise<SendResult> {
     const prepared = this.#prepare(message);
-    await this.#admit(options.signal);
+    const waiting = this.#admit(options.signal);
+    if (waiting) await waiting;
     try {
       return await this.#sendPrepared(prepared, options);
     } finally {
@@ -344,11 +346,18 @@ export class Producer {
    */
   async sendAsync(message: Message, callback: SendCallback, options: SendOptions = {}): Promise<void> {
     const prepared = this.#prepare(message);
-    await this.#admit(options.signal);
+    const waiting = this.#admit(options.signal);
+    if (waiting) await waiting;
     this.#sendPrepared(prepared, options).then(
-      (result) => callback(undefined, result),
-      (error) => callback(error as Error, undefined),
-    ).finally(() => this.#leave());
+      (result) => {
+        this.#leave();
+        callback(undefined, result);
+      },
+      (error) => {
+        this.#leave();
+        callback(error as Error, undefined);
+      },
+    );
   }
 
   /**
@@ -483,7 +492,16 @@ export class Producer {
     };
   }
 
-  async #admit(signal: AbortSignal | undefined): Promise<void> {
+  /** Takes an in-flight permit: synchronously when one is free (the common case), else a promise. */
+  #admit(signal: AbortSignal | undefined): Promise<void> | undefined {
+    if (this.#started && this.#permits.tryAcquire()) {
+      this.#inflight++;
+      return undefined;
+    }
+    return this.#admitSlowly(signal);
+  }
+
+  async #admitSlowly(signal: AbortSignal | undefined): Promise<void> {
     if (!this.#permits.tryAcquire()) await this.#permits.acquire(signal);
     this.#inflight++;
     if (!this.#started) await this.start();
@@ -522,7 +540,8 @@ export class Producer {
   async #sendPrepared(prepared: PreparedSend, options: SendOptions): Promise<SendResult> {
     const timeoutMs = options.timeoutMs ?? this.#sendTimeoutMs;
     const started = Date.now();
-    const info = await this.#publishInfo(prepared.topic);
+    let info = this.#instance.routes.publishInfo(prepared.topic);
+    if (!info || info.queues.length === 0) info = await this.#publishInfo(prepared.topic);
     const fixed = options.queue !== undefined || options.shardingKey !== undefined;
     const source = prepared.source ?? { topic: prepared.topic, body: prepared.body };
     const fixedQueue = fixed ? this.#chooseFixedQueue(info, source, options) : undefined;
@@ -535,16 +554,16 @@ export class Producer {
       if (!queue) break;
       lastBroker = queue.brokerName;
       brokers.push(queue.brokerName);
-      const remainingMs = timeoutMs - (Date.now() - started);
+      const attemptStarted = attempt === 0 ? started : Date.now();
+      const remainingMs = timeoutMs - (attemptStarted - started);
       if (remainingMs <= 0) {
         lastError ??= new RemotingTimeoutError(
           `Cannot send to topic "${prepared.topic}": send timeout ${timeoutMs} ms exceeded`,
         );
         break;
       }
-      const attemptStarted = Date.now();
       try {
-        const addr = await this.#instance.brokerAddr(queue);
+        const addr = this.#instance.routes.masterAddr(queue.brokerName) ?? await this.#instance.brokerAddr(queue);
         const response = await this.#invoke(addr, this.#request(prepared, queue), remainingMs, options.signal);
         const result = this.#result(response, prepared, queue, addr);
         this.#fault.record(queue.brokerName, Date.now() - attemptStarted, false);
