@@ -162,7 +162,13 @@ export class CommitLog {
   #appendOffset = 0;
   #writtenOffset = 0;
   #syncedOffset = 0;
+  /**
+   * Puts waiting for their fdatasync. Bounded without a cap of its own: a waiter's bytes are in the
+   * write buffer or in the round in flight, so there are at most writeBufferBytesMax / 91 + one
+   * round's worth.
+   */
   #syncWaiters = new Fifo<SyncWaiter>();
+  /** Puts waiting for room in the write buffer; capped by {@linkcode roomWaitersMax}. */
   #roomWaiters = new Fifo<RoomWaiter>();
   #roundRunning = false;
   #roundQueued = false;

@@ -211,7 +211,10 @@ export class FileMessageStore implements MessageStore {
       this.#checkpointTimer = setInterval(() => void this.#checkpoint(false), o.flushIntervalConsumeQueue);
       this.#retentionTimer = setInterval(() => this.runRetention(), o.cleanResourceInterval);
     } catch (error) {
-      await this.#flusher?.stop();
+      if (this.#commitLog) await this.#commitLog.halt().catch(() => {});
+      else await this.#flusher?.stop();
+      for (const queues of this.#queues.values()) for (const cq of queues.values()) cq.close();
+      this.#index?.close();
       this.#unlock();
       throw error;
     }
@@ -774,7 +777,7 @@ export class FileMessageStore implements MessageStore {
     }
     if (queueOffset > max) {
       result.status = GetMessageStatus.OFFSET_OVERFLOW_BADLY;
-      result.nextBeginOffset = min === 0 ? min : max;
+      result.nextBeginOffset = max; // 4.9.7 moves a pull past the end to the max, whatever the min
       return result;
     }
     if (!cq.hasFileFor(queueOffset)) {

@@ -179,6 +179,7 @@ export class WorkerFlusher implements Flusher {
   #pending = new Map<number, (result: FlushResult) => void>();
   #stopped: ((v: void) => void) | undefined;
   #dead: string | undefined;
+  #terminated = false;
 
   constructor(faultPlan?: FaultPlan) {
     this.#worker = new Worker(new URL("./flush_worker.ts", import.meta.url), { type: "module" });
@@ -228,6 +229,8 @@ export class WorkerFlusher implements Flusher {
   }
 
   async stop(): Promise<void> {
+    if (this.#terminated) return;
+    this.#terminated = true;
     if (!this.#dead) {
       const stopped = new Promise<void>((resolve) => this.#stopped = resolve);
       this.#worker.postMessage({ type: "stop", id: 0 } satisfies FlushWorkerRequest);

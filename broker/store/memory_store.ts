@@ -68,6 +68,8 @@ const unitsScannedDefault = 800;
 const offsetsPerKeyMax = 4096;
 /** Keys indexed; past it the oldest key is forgotten. */
 const indexKeysMax = 1_000_000;
+/** Dispatch listeners, as in the file store. */
+const dispatchListenersMax = 64;
 
 /** The in-memory store. */
 export class MemoryMessageStore implements MessageStore {
@@ -184,6 +186,7 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   #trim(): void {
+    if (this.#bytes <= this.bytesMax) return;
     while (this.#bytes > this.bytesMax && this.#orderHead < this.#order.length - 1) {
       const offset = this.#order[this.#orderHead++];
       const record = this.#records.get(offset)!;
@@ -321,7 +324,7 @@ export class MemoryMessageStore implements MessageStore {
       result.nextBeginOffset = queueOffset;
     } else if (queueOffset > max) {
       result.status = GetMessageStatus.OFFSET_OVERFLOW_BADLY;
-      result.nextBeginOffset = min === 0 ? min : max;
+      result.nextBeginOffset = max; // 4.9.7 moves a pull past the end to the max, whatever the min
     } else {
       const maxCount = Math.max(1, options.maxCount);
       const unitsMax = Math.min(
@@ -484,6 +487,7 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   onDispatch(listener: (event: DispatchEvent) => void): () => void {
+    assert(this.#listeners.size < dispatchListenersMax, `dispatch listeners must stay under ${dispatchListenersMax}`);
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
