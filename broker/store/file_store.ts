@@ -972,7 +972,7 @@ export class FileMessageStore implements MessageStore {
     const size = this.#headerView.getInt32(0);
     if (
       this.#headerView.getInt32(4) !== MESSAGE_MAGIC_CODE || size < RECORD_OVERHEAD_BYTES ||
-      size > this.options.maxMessageSize
+      size > this.options.mappedFileSizeCommitLog
     ) {
       return undefined;
     }
@@ -1183,8 +1183,8 @@ export class FileMessageStore implements MessageStore {
     const corrupt: Array<{ commitLogOffset: number; reason: string }> = [];
     let records = 0;
     let offset = commitLog.minOffset;
-    const buffer = new Uint8Array(this.options.maxMessageSize);
-    const view = new DataView(buffer.buffer);
+    let buffer = new Uint8Array(this.options.maxMessageSize);
+    let view = new DataView(buffer.buffer);
     while (offset + 8 <= commitLog.appendOffset) {
       const segment = commitLog.segmentAt(offset)!;
       commitLog.read(offset, 8, buffer);
@@ -1195,11 +1195,15 @@ export class FileMessageStore implements MessageStore {
         continue;
       }
       const sizeOk = magic === MESSAGE_MAGIC_CODE && size >= RECORD_OVERHEAD_BYTES &&
-        size <= this.options.maxMessageSize && offset + size <= commitLog.appendOffset;
+        offset + size <= Math.min(segment.endOffset - 8, commitLog.appendOffset);
       if (!sizeOk) {
         corrupt.push({ commitLogOffset: offset, reason: `unreadable to the end of the segment: size ${size}` });
         offset = segment.endOffset;
         continue;
+      }
+      if (size > buffer.length) {
+        buffer = new Uint8Array(size);
+        view = new DataView(buffer.buffer);
       }
       commitLog.read(offset, size, buffer);
       const scanned = scanRecord(buffer.subarray(0, size), view, 0, offset, true);

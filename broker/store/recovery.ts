@@ -57,8 +57,8 @@ export interface ScanOptions {
 export function scanCommitLog(options: ScanOptions): CommitLogScan {
   const { segments, maxMessageSize, checkCrc } = options;
   const windowBytes = Math.max(scanWindowBytes, 2 * (maxMessageSize + BLANK_HEADER_BYTES));
-  const window = new Uint8Array(windowBytes);
-  const view = new DataView(window.buffer);
+  let window = new Uint8Array(windowBytes);
+  let view = new DataView(window.buffer);
   let windowStart = -1;
   let windowLength = 0;
   let segmentIndex = segments.findIndex((s) => options.scanFrom >= s.baseOffset && options.scanFrom < s.endOffset);
@@ -76,8 +76,13 @@ export function scanCommitLog(options: ScanOptions): CommitLogScan {
   let records = 0;
   const ensure = (segment: Segment, at: number, length: number): number => {
     if (at < windowStart || at + length > windowStart + windowLength) {
+      if (length > window.length) {
+        // A record written under a larger maxMessageSize: widen the window for it.
+        window = new Uint8Array(length);
+        view = new DataView(window.buffer);
+      }
       windowStart = at;
-      windowLength = Math.min(windowBytes, segment.endOffset - at);
+      windowLength = Math.min(window.length, segment.endOffset - at);
       segment.read(window.subarray(0, windowLength), at);
     }
     return at - windowStart;
@@ -105,7 +110,9 @@ export function scanCommitLog(options: ScanOptions): CommitLogScan {
       continue;
     }
     if (magic !== MESSAGE_MAGIC_CODE) return stop(`magic code 0x${(magic >>> 0).toString(16)} at ${position}`);
-    if (size < 0 || size > maxMessageSize || size > remaining - BLANK_HEADER_BYTES) {
+    // Bounded by the segment, not by maxMessageSize: lowering that setting must not turn older,
+    // larger records into "corruption" and cut the log there.
+    if (size < 0 || size > remaining - BLANK_HEADER_BYTES) {
       return stop(`record size ${size} at ${position} is out of bounds`);
     }
     at = ensure(segment, position, size);

@@ -313,3 +313,17 @@ Deno.test("recovery zeroes the torn tail so no stale record can come back", asyn
     await store.close();
   });
 });
+
+Deno.test("recovery keeps records larger than a since-lowered maxMessageSize", async () => {
+  const fs = new MemoryFs();
+  const store = await FileMessageStore.open(smallStoreOptions(fs, { maxMessageSize: 2048 }));
+  for (let i = 0; i < 5; i++) await store.putMessage(numbered(i, { body: new Uint8Array(1500).fill(i) }));
+  await store.halt();
+  const reopened = await FileMessageStore.open(smallStoreOptions(fs, { maxMessageSize: 512 }));
+  assert.equal(reopened.recovery.recordsVerified, 5);
+  assert.equal(reopened.maxQueueOffset("TopicTest", 0), 5);
+  assert.deepEqual(reopened.verifyCommitLog(), { records: 5, corrupt: [] });
+  const big = await reopened.putMessage(numbered(9, { body: new Uint8Array(1500) }));
+  assert.equal(big.status, PutMessageStatus.MESSAGE_ILLEGAL, "new puts obey the new limit");
+  await reopened.close();
+});
