@@ -533,7 +533,7 @@ Deno.test("broker admin: connections, and calls relayed to a consumer (307, 309,
     const producerInfo = json(await call(admin, addr, RequestCode.GET_ALL_PRODUCER_INFO));
     const pg = (producerInfo.data as Record<string, Record<string, unknown>[]>).PG;
     assert.deepEqual(Object.keys(pg[0]), ["clientId", "language", "lastUpdateTimestamp", "remoteIP", "version"]);
-    assert.equal(pg[0].remoteIP, consumerAddr);
+    assert.equal(pg[0].remoteIP, `/${consumerAddr}`, "Java's SocketAddress text");
 
     // 300: a subscribed group counts even without offsets.
     const who = json(await call(admin, addr, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic: "RelayTopic" }));

@@ -73,7 +73,8 @@ export function handleGetAllProducerInfo(request: RemotingCommand, s: BrokerServ
       clientId: c.clientId,
       language: c.language,
       lastUpdateTimestamp: c.lastUpdateMs,
-      remoteIP: c.connection.remoteAddr,
+      // Java prints the channel's SocketAddress: "/127.0.0.1:59932".
+      remoteIP: `/${c.connection.remoteHostname}:${c.connection.remotePort}`,
       version: c.version,
     }));
   }
