@@ -184,6 +184,8 @@ export class ClientInstance {
   readonly #heartbeat: Periodic;
   readonly #routePoll: Periodic;
   readonly #routeListeners = new Set<(topic: string) => void>();
+  /** Broker addresses that took a heartbeat from us. */
+  readonly #heartbeated = new Set<string>();
   #started = false;
   #closed = false;
 
@@ -208,9 +210,7 @@ export class ClientInstance {
       remoting: this.remoting,
       timeoutMs: this.timeoutMs,
       logger: this.logger,
-      onChange: (topic) => {
-        for (const listener of this.#routeListeners) listener(topic);
-      },
+      onChange: (topic) => void this.#routeChanged(topic),
     });
     if (role.producerGroup) this.#producerGroups.add(role.producerGroup);
     const onError = (what: string) => (error: unknown) => this.logger.warn(what, { error: errorText(error) });
@@ -282,13 +282,23 @@ export class ClientInstance {
     await Promise.all([...addrs.keys()].map(async (addr) => {
       try {
         const response = await this.remoting.invoke(addr, createRequest(RequestCode.HEART_BEAT, {}, { body }));
-        if (response.code !== ResponseCode.SUCCESS) {
-          this.logger.warn("Heartbeat refused", { addr, code: response.code, remark: response.remark });
-        }
+        if (response.code === ResponseCode.SUCCESS) this.#heartbeated.add(addr);
+        else this.logger.warn("Heartbeat refused", { addr, code: response.code, remark: response.remark });
       } catch (error) {
         this.logger.warn("Heartbeat failed", { addr, error: errorText(error) });
       }
     }));
+  }
+
+  /**
+   * A route changed: a broker we never sent a heartbeat to must know our consumer groups before
+   * anyone asks it for the group's members, so heartbeat first, then tell the listeners.
+   */
+  async #routeChanged(topic: string): Promise<void> {
+    const masterOnly = this.#consumers.size === 0;
+    const fresh = [...this.routes.brokerAddrs(masterOnly).keys()].some((addr) => !this.#heartbeated.has(addr));
+    if (fresh && this.#started && !this.#closed) await this.heartbeatAll();
+    for (const listener of this.#routeListeners) listener(topic);
   }
 
   /** Refreshes routes now (and the members' topics). */

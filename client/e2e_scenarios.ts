@@ -77,22 +77,38 @@ function consumerOf(ctx: E2eContext, group: string, options: Partial<PushConsume
 }
 
 /** Creates `topic` (by auto-create on first send) and waits until the NameServer serves its full route. */
-async function createTopic(producer: Producer, topic: string, queues = 4): Promise<SendResult> {
+async function createTopic(ctx: E2eContext, producer: Producer, topic: string, queues = 4): Promise<SendResult> {
   const first = await producer.send({ topic, body: "warm-up", tags: "warmup" });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const known = await producer.queuesOf(topic).catch(() => []);
-    if (known.length >= queues) break;
+    // The producer may hold a route borrowed from TBW102: ask the NameServer itself.
+    const served = await servedQueueCount(ctx.nameServer.split(";").at(-1)!, topic);
+    if (served >= queues) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return first;
+}
+
+/** Write queues the NameServer lists for `topic` (0 if it has no route). */
+async function servedQueueCount(nameServer: string, topic: string): Promise<number> {
+  const client = new RemotingClient();
+  try {
+    const response = await client.invoke(nameServer, createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }));
+    if (response.code !== ResponseCode.SUCCESS) return 0;
+    const route = readTopicRouteData(decodeJsonBody(response.body, "route"));
+    return route.queueDatas.reduce((sum, q) => sum + q.writeQueueNums, 0);
+  } catch {
+    return 0;
+  } finally {
+    await client.close();
+  }
 }
 
 /** Sends, consumes with a tag filter, and checks bodies, keys, tags, properties and ids. */
 export const produceAndConsume: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_basic");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const sent = new Map<string, { body: string; key: string }>();
   for (let i = 0; i < 20; i++) {
     const body = i === 7 ? "big ".repeat(3000) : `message ${i}`;
@@ -131,7 +147,7 @@ export const produceAndConsume: E2eScenario = async (ctx) => {
 export const batchAndDelay: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_batch");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const batch = await producer.sendBatch(
     Array.from({ length: 10 }, (_, i) => ({ topic, body: `b${i}`, keys: `b${i}` })),
   );
@@ -158,7 +174,7 @@ export const batchAndDelay: E2eScenario = async (ctx) => {
 export const orderlyConsumption: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_order");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const keys = ["order-a", "order-b", "order-c", "order-d"];
   const steps = 25;
   const seen = new Map<string, number[]>();
@@ -209,7 +225,7 @@ export const clusteringSplitAndTakeover: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_cluster");
   const group = uniqueName("E2E_cluster_cg");
   await using producer = producerOf(ctx, { defaultTopicQueueNums: 8 });
-  await createTopic(producer, topic, 8);
+  await createTopic(ctx, producer, topic, 8);
   const byMember = [new Set<string>(), new Set<string>()];
   const make = (index: number) =>
     consumerOf(ctx, group, {
@@ -254,7 +270,7 @@ export const broadcasting: E2eScenario = async (ctx) => {
   const group = uniqueName("E2E_bcast_cg");
   const dir = await Deno.makeTempDir({ prefix: "denomq-offsets-" });
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const got = [new Set<string>(), new Set<string>()];
   const members = [0, 1].map((i) =>
     consumerOf(ctx, group, {
@@ -284,7 +300,7 @@ export const retryThenDeadLetter: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_retry");
   const group = uniqueName("E2E_retry_cg");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const attempts: Array<{ at: number; reconsumeTimes: number; topic: string }> = [];
   await using consumer = consumerOf(ctx, group, {
     maxReconsumeTimes: 1,
@@ -334,7 +350,7 @@ export const retryThenDeadLetter: E2eScenario = async (ctx) => {
 export const iteratorWithNack: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_iter");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   await using consumer = consumerOf(ctx, uniqueName("E2E_iter_cg"));
   consumer.subscribe(topic, "work");
   await consumer.start();
@@ -364,7 +380,7 @@ export const resumeFromCommittedOffset: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_resume");
   const group = uniqueName("E2E_resume_cg");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const firstIds = new Set<string>();
   for (let i = 0; i < 10; i++) firstIds.add((await producer.send({ topic, body: `first${i}` })).msgId);
   const got1 = new Set<string>();
@@ -396,7 +412,7 @@ export const resumeFromCommittedOffset: E2eScenario = async (ctx) => {
 export const searchOffsetByTimestamp: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_ts");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const queue = (await producer.queuesOf(topic))[0];
   for (let i = 0; i < 5; i++) await producer.send({ topic, body: `old${i}` }, { queue });
   // A 4.9.x broker answers the nearer neighbour when no message has the exact time: stay close to "new".
@@ -418,7 +434,7 @@ export const litePull: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_lite");
   const group = uniqueName("E2E_lite_cg");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const queue = (await producer.queuesOf(topic))[0];
   for (let i = 0; i < 12; i++) await producer.send({ topic, body: `l${i}` }, { queue });
   const consumer = new LitePullConsumer({
@@ -483,7 +499,7 @@ export const brokerInitiatedRequests: E2eScenario = async (ctx) => {
   const topic = uniqueName("E2E_admin");
   const group = uniqueName("E2E_admin_cg");
   await using producer = producerOf(ctx);
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const results: SendResult[] = [];
   for (let i = 0; i < 5; i++) results.push(await producer.send({ topic, body: `a${i}` }));
   const deliveries: string[] = [];
@@ -579,7 +595,7 @@ export const brokerRestartLosesNothing: E2eScenario = async (ctx) => {
   if (!ctx.restartBroker) throw new Error("brokerRestartLosesNothing needs ctx.restartBroker");
   const topic = uniqueName("E2E_restart");
   await using producer = producerOf(ctx, { sendTimeoutMs: 3000 });
-  await createTopic(producer, topic);
+  await createTopic(ctx, producer, topic);
   const acked = new Set<string>();
   const received = new Set<string>();
   await using consumer = consumerOf(ctx, uniqueName("E2E_restart_cg"), {
