@@ -40,6 +40,9 @@ Options:
   -c, --config <file>     namesrv.conf (Java properties: listenPort, orderMessageEnable, ...)
   -p, --port <port>       listen port (listenPort; 0 picks a free one) [default: 9876]
       --host <ip>         listen address [default: 0.0.0.0]
+      --http-port <port>  serve the HTTP admin API, dashboard and /metrics on this port [default: off]
+      --http-host <ip>    HTTP admin address; not loopback requires a token [default: 127.0.0.1]
+      --http-token-file <file>  bearer token for the HTTP admin [default: env DENOMQ_HTTP_TOKEN]
       --log-level <lvl>   debug | info | warning | error [default: info]
   -h, --help              show this help`;
 
@@ -51,6 +54,9 @@ Options:
   -p, --port <port>       listen port (listenPort; 0 picks a free one) [default: 10911]
       --store <dir>       store root (storePathRootDir)
       --set <key=value>   any broker.conf key; repeatable
+      --http-port <port>  serve the HTTP admin API, dashboard and /metrics on this port [default: off]
+      --http-host <ip>    HTTP admin address; not loopback requires a token [default: 127.0.0.1]
+      --http-token-file <file>  bearer token for the HTTP admin [default: env DENOMQ_HTTP_TOKEN]
       --log-level <lvl>   debug | info | warning | error [default: info]
   -h, --help              show this help
 
@@ -67,6 +73,9 @@ Options:
       --namesrv-port <p>  NameServer port [default: 9876]
       --broker-port <p>   broker port [default: 10911]
       --set <key=value>   any broker.conf key; repeatable
+      --http-port <port>  serve the HTTP admin API, dashboard and /metrics on this port [default: off]
+      --http-host <ip>    HTTP admin address; not loopback requires a token [default: 127.0.0.1]
+      --http-token-file <file>  bearer token for the HTTP admin [default: env DENOMQ_HTTP_TOKEN]
       --log-level <lvl>   debug | info | warning | error [default: info]
   -h, --help              show this help`;
 
@@ -75,7 +84,11 @@ function fail(usage: string, message: string): never {
   Deno.exit(EXIT_USAGE);
 }
 
-function parse<T extends Parameters<typeof parseArgs>[0]["options"]>(args: string[], usage: string, options: T) {
+function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(
+  args: string[],
+  usage: string,
+  options: T,
+) {
   try {
     return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: false });
   } catch (error) {
@@ -122,14 +135,49 @@ function closeOnSignal(close: () => Promise<void>): void {
   Deno.addSignalListener("SIGINT", onSignal);
 }
 
+const HTTP_OPTIONS = {
+  "http-port": { type: "string" },
+  "http-host": { type: "string" },
+  "http-token-file": { type: "string" },
+} as const;
+
+/** The HTTP admin flags: undefined when off; a bad port or a non-loopback host without a token exit 2. */
+async function httpOptionsOf(
+  values: Record<string, unknown>,
+  usage: string,
+): Promise<{ port: number; hostname: string; token?: string } | undefined> {
+  const port = portOf(values["http-port"] as string | undefined, usage, "--http-port");
+  if (port === undefined) return undefined;
+  const hostname = (values["http-host"] as string | undefined) ?? "127.0.0.1";
+  const { readHttpToken, isLoopbackBind } = await import("./http/server.ts");
+  let token: string | undefined;
+  try {
+    token = await readHttpToken(values["http-token-file"] as string | undefined);
+  } catch (error) {
+    fail(usage, `Cannot read --http-token-file: ${(error as Error).message}`);
+  }
+  if (token !== undefined && token.length < 16) {
+    fail(usage, `The HTTP admin token is ${token.length} characters, expected at least 16`);
+  }
+  if (!isLoopbackBind(hostname) && token === undefined) {
+    fail(
+      usage,
+      `Refusing to serve the HTTP admin on "${hostname}" without a token: set DENOMQ_HTTP_TOKEN or --http-token-file`,
+    );
+  }
+  return { port, hostname, token };
+}
+
 async function runNameServer(args: string[]): Promise<void> {
   const { values } = parse(args, NAMESERVER_USAGE, {
     config: { type: "string", short: "c" },
     port: { type: "string", short: "p" },
     host: { type: "string" },
+    ...HTTP_OPTIONS,
     "log-level": { type: "string" },
   });
   if (values.help) return console.log(NAMESERVER_USAGE);
+  const http = await httpOptionsOf(values, NAMESERVER_USAGE);
   await configureLogging(logLevelOf(values["log-level"] as string | undefined, NAMESERVER_USAGE));
   const { applyNameServerSettings, ConfigError, DEFAULT_NAMESERVER_CONFIG, readNameServerConfigFile, startNameServer } =
     await import("./nameserver/mod.ts");
@@ -147,8 +195,18 @@ async function runNameServer(args: string[]): Promise<void> {
   if (port !== undefined) config.listenPort = port;
   if (values.host) config.listenHost = values.host as string;
   const nameServer = startNameServer({ config });
-  ready({ role: "nameserver", addr: nameServer.addr, port: nameServer.port });
-  closeOnSignal(() => nameServer.close());
+  const httpServer = http && (await import("./nameserver/http.ts")).startNameServerHttp(nameServer, http);
+  ready({
+    role: "nameserver",
+    addr: nameServer.addr,
+    port: nameServer.port,
+    httpAddr: httpServer?.addr,
+    httpPort: httpServer?.port,
+  });
+  closeOnSignal(async () => {
+    await httpServer?.close();
+    await nameServer.close();
+  });
 }
 
 function settingsOf(list: unknown, usage: string): Map<string, string> {
@@ -170,7 +228,9 @@ function brokerEnvSettings(): Map<string, string> {
     return settings; // no env permission: the environment simply does not configure us
   }
   for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith("DENOMQ_") && name !== "DENOMQ_SEED") settings.set(name.slice(7), value);
+    if (name.startsWith("DENOMQ_") && name !== "DENOMQ_SEED" && name !== "DENOMQ_HTTP_TOKEN") {
+      settings.set(name.slice(7), value);
+    }
   }
   return settings;
 }
@@ -182,9 +242,11 @@ async function runBroker(args: string[]): Promise<void> {
     port: { type: "string", short: "p" },
     store: { type: "string" },
     set: { type: "string", multiple: true },
+    ...HTTP_OPTIONS,
     "log-level": { type: "string" },
   });
   if (values.help) return console.log(BROKER_USAGE);
+  const http = await httpOptionsOf(values, BROKER_USAGE);
   await configureLogging(logLevelOf(values["log-level"] as string | undefined, BROKER_USAGE));
   const { ConfigError, loadBrokerConfig, startBroker } = await import("./broker/mod.ts");
   const flags = settingsOf(values.set, BROKER_USAGE);
@@ -207,8 +269,19 @@ async function runBroker(args: string[]): Promise<void> {
     if (error instanceof ConfigError) fail(BROKER_USAGE, error.message);
     throw error;
   }
-  ready({ role: "broker", addr: broker.addr, port: broker.port, brokerName: loaded.config.brokerName });
-  closeOnSignal(() => broker.close());
+  const httpServer = http && (await import("./broker/http.ts")).startBrokerHttp(broker, http);
+  ready({
+    role: "broker",
+    addr: broker.addr,
+    port: broker.port,
+    brokerName: loaded.config.brokerName,
+    httpAddr: httpServer?.addr,
+    httpPort: httpServer?.port,
+  });
+  closeOnSignal(async () => {
+    await httpServer?.close();
+    await broker.close();
+  });
 }
 
 async function runDev(args: string[]): Promise<void> {
@@ -218,9 +291,11 @@ async function runDev(args: string[]): Promise<void> {
     "namesrv-port": { type: "string" },
     "broker-port": { type: "string" },
     set: { type: "string", multiple: true },
+    ...HTTP_OPTIONS,
     "log-level": { type: "string" },
   });
   if (values.help) return console.log(DEV_USAGE);
+  const http = await httpOptionsOf(values, DEV_USAGE);
   await configureLogging(logLevelOf(values["log-level"] as string | undefined, DEV_USAGE));
   const { startNameServer } = await import("./nameserver/mod.ts");
   const { ConfigError, loadBrokerConfig, startBroker } = await import("./broker/mod.ts");
@@ -247,14 +322,40 @@ async function runDev(args: string[]): Promise<void> {
   }
   for (const warning of loaded.warnings) console.error(`denomq: warning: ${warning}`);
   const broker = await startBroker({ config: loaded.config });
+  let httpServer: { addr: string; port: number; close(): Promise<void> } | undefined;
+  if (http) {
+    // One HTTP admin for both roles: the NameServer's cluster view, with this broker invoked in-process.
+    const { BrokerMetrics, brokerReadyChecks, createBrokerProcessors } = await import("./broker/http.ts");
+    const { startNameServerHttp } = await import("./nameserver/http.ts");
+    const servers = [{ port: "main", server: broker.server }];
+    if (broker.vipServer) servers.push({ port: "vip", server: broker.vipServer });
+    const metrics = new BrokerMetrics(broker.services, servers);
+    metrics.start();
+    const server = startNameServerHttp(nameServer, {
+      ...http,
+      localBrokers: new Map([[broker.addr, createBrokerProcessors(broker.services)]]),
+      extraMetrics: () => metrics.render(),
+      extraReady: () => brokerReadyChecks(broker.services),
+    });
+    httpServer = {
+      ...server,
+      close: () => {
+        metrics.stop();
+        return server.close();
+      },
+    };
+  }
   ready({
     role: "dev",
     addr: nameServer.addr,
     namesrvAddr: `127.0.0.1:${nameServer.port}`,
     brokerAddr: broker.addr,
     storePathRootDir: loaded.config.storePathRootDir,
+    httpAddr: httpServer?.addr,
+    httpPort: httpServer?.port,
   });
   closeOnSignal(async () => {
+    await httpServer?.close();
     await broker.close();
     await nameServer.close();
   });

@@ -62,6 +62,8 @@ export interface Broker {
   readonly vipPort: number | undefined;
   readonly services: BrokerServices;
   readonly server: RemotingServer;
+  /** The VIP port's server (`listenPort - 2`), when `fastListenEnable`. */
+  readonly vipServer: RemotingServer | undefined;
   close(): Promise<void>;
 }
 
@@ -226,7 +228,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     lanes,
     limits: { requestTimeoutMs: config.clientRequestTimeoutMills },
     onConnectionClosed,
-    authorize: acl ? (request: RemotingCommand, connection: ServerConnection) => acl.check(request, connection.remoteHostname) : undefined,
+    authorize: acl
+      ? (request: RemotingCommand, connection: ServerConnection) => acl.check(request, connection.remoteHostname)
+      : undefined,
   });
   const { main, vip } = listenPair(
     config,
@@ -279,6 +283,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     vipPort: vip?.port,
     services,
     server: main,
+    vipServer: vip,
     close() {
       closed ??= (async () => {
         clearInterval(flushTimer);

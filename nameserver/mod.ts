@@ -9,7 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import { type RemotingServer, startRemotingServer } from "../remoting/server.ts";
 import { DEFAULT_NAMESERVER_CONFIG, type NameServerConfig } from "./config.ts";
 import { KvConfig } from "./kv_config.ts";
-import { createNameServerProcessors } from "./processors/mod.ts";
+import { createNameServerProcessors, type NameServerServices } from "./processors/mod.ts";
 import { type Clock, RouteTable, systemClock } from "./route_table.ts";
 
 export { applyNameServerSettings, ConfigError, DEFAULT_NAMESERVER_CONFIG, readNameServerConfigFile } from "./config.ts";
@@ -41,6 +41,8 @@ export interface NameServer {
   readonly addr: string;
   readonly port: number;
   readonly routes: RouteTable;
+  /** What the handlers use (the HTTP admin is built on the same). */
+  readonly services: NameServerServices;
   readonly server: RemotingServer;
   /** Runs the expiry scan now (tests with an injected clock call this). */
   scanExpiredBrokers(): void;
@@ -52,7 +54,13 @@ export function startNameServer(options: NameServerOptions = {}): NameServer {
   const config: NameServerConfig = { ...DEFAULT_NAMESERVER_CONFIG, ...options.config };
   const log = getLogger(["denomq", "nameserver"]);
   const routes = new RouteTable({ clock: options.clock ?? systemClock, brokerExpiryMs: options.brokerExpiryMs });
-  const services = { routes, kv: new KvConfig(), config, log, topicsPerRegistrationMax: TOPICS_PER_REGISTRATION_MAX };
+  const services: NameServerServices = {
+    routes,
+    kv: new KvConfig(),
+    config,
+    log,
+    topicsPerRegistrationMax: TOPICS_PER_REGISTRATION_MAX,
+  };
   const server = startRemotingServer({
     role: "nameserver",
     hostname: config.listenHost,
@@ -77,6 +85,7 @@ export function startNameServer(options: NameServerOptions = {}): NameServer {
     addr: `${server.hostname}:${server.port}`,
     port: server.port,
     routes,
+    services,
     server,
     scanExpiredBrokers,
     async close() {
