@@ -117,7 +117,10 @@ function ready(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ event: "ready", pid: Deno.pid, ...fields }));
 }
 
-/** Runs `close` on the first SIGTERM/SIGINT, then exits 0. */
+/**
+ * Runs `close` on the first SIGTERM/SIGINT, then exits 0. Installed before the ready line is
+ * printed, so a supervisor that stops us right after "ready" gets a clean shutdown.
+ */
 function closeOnSignal(close: () => Promise<void>): void {
   let closing = false;
   const onSignal = async () => {
@@ -196,16 +199,16 @@ async function runNameServer(args: string[]): Promise<void> {
   if (values.host) config.listenHost = values.host as string;
   const nameServer = startNameServer({ config });
   const httpServer = http && (await import("./nameserver/http.ts")).startNameServerHttp(nameServer, http);
+  closeOnSignal(async () => {
+    await httpServer?.close();
+    await nameServer.close();
+  });
   ready({
     role: "nameserver",
     addr: nameServer.addr,
     port: nameServer.port,
     httpAddr: httpServer?.addr,
     httpPort: httpServer?.port,
-  });
-  closeOnSignal(async () => {
-    await httpServer?.close();
-    await nameServer.close();
   });
 }
 
@@ -270,6 +273,10 @@ async function runBroker(args: string[]): Promise<void> {
     throw error;
   }
   const httpServer = http && (await import("./broker/http.ts")).startBrokerHttp(broker, http);
+  closeOnSignal(async () => {
+    await httpServer?.close();
+    await broker.close();
+  });
   ready({
     role: "broker",
     addr: broker.addr,
@@ -277,10 +284,6 @@ async function runBroker(args: string[]): Promise<void> {
     brokerName: loaded.config.brokerName,
     httpAddr: httpServer?.addr,
     httpPort: httpServer?.port,
-  });
-  closeOnSignal(async () => {
-    await httpServer?.close();
-    await broker.close();
   });
 }
 
@@ -345,6 +348,11 @@ async function runDev(args: string[]): Promise<void> {
       },
     };
   }
+  closeOnSignal(async () => {
+    await httpServer?.close();
+    await broker.close();
+    await nameServer.close();
+  });
   ready({
     role: "dev",
     addr: nameServer.addr,
@@ -353,11 +361,6 @@ async function runDev(args: string[]): Promise<void> {
     storePathRootDir: loaded.config.storePathRootDir,
     httpAddr: httpServer?.addr,
     httpPort: httpServer?.port,
-  });
-  closeOnSignal(async () => {
-    await httpServer?.close();
-    await broker.close();
-    await nameServer.close();
   });
 }
 

@@ -135,12 +135,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     diskMaxUsedSpaceRatio: config.diskMaxUsedSpaceRatio,
   });
 
-  let registration: BrokerRegistration | undefined;
+  // Created once the listening port is known; topic changes before that need no registration.
+  const registrationRef: { current?: BrokerRegistration } = {};
   const topics = new TopicManager({
     config,
     path: `${root}/config/topics.json`,
     log,
-    onChange: () => void registration?.registerSoon(),
+    onChange: () => void registrationRef.current?.registerSoon(),
   });
   await topics.load(`${root}/config/topics.json`);
   const groups = new SubscriptionGroupManager({ config, path: `${root}/config/subscriptionGroup.json`, log });
@@ -194,7 +195,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     delayLevels,
     now: () => Date.now(),
     putInner,
-    registerSoon: () => registration?.registerSoon() ?? Promise.resolve(),
+    registerSoon: () => registrationRef.current?.registerSoon() ?? Promise.resolve(),
     laneSets: [],
     configDataVersion: { counter: 0, timestamp: Date.now() },
   };
@@ -244,13 +245,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   const brokerAddr = formatSocketAddress(storeHost);
   services.brokerAddr = brokerAddr;
   const haPort = port + 1;
-  registration = new BrokerRegistration({
+  const registration = new BrokerRegistration({
     config,
     topics,
     log,
     brokerAddr,
     haServerAddr: `${config.brokerIP2 || config.brokerIP1}:${haPort}`,
   });
+  registrationRef.current = registration;
   await registration.start();
   schedule.start();
 
@@ -288,7 +290,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
       closed ??= (async () => {
         clearInterval(flushTimer);
         clearInterval(scanTimer);
-        await registration!.close();
+        await registration.close();
         pullHold.close();
         await Promise.all([main.close(), vip?.close()]);
         unsubscribe();
