@@ -623,6 +623,70 @@ export const brokerRestartLosesNothing: E2eScenario = async (ctx) => {
   await waitFor(() => [...acked].every((id) => received.has(id)), 60_000, `all ${acked.size} acknowledged messages`);
 };
 
+async function runAliOnsPeer(args: string[]): Promise<Record<string, Array<Record<string, unknown>>>> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_ali_ons_peer.ts", import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout).trim();
+  assert.equal(code, 0, `ali-ons peer failed: ${new TextDecoder().decode(stderr)}`);
+  return JSON.parse(text.split("\n").at(-1)!);
+}
+
+/**
+ * Interop with the real `ali-ons@3.12.0` client, both ways: our producer → ali-ons consumer and
+ * ali-ons producer → our consumer, with the same bodies (one compressed), keys, tags and
+ * properties.
+ */
+export const aliOnsInterop: E2eScenario = async (ctx) => {
+  const nameServer = ctx.nameServer.split(";").at(-1)!;
+  const topic = uniqueName("E2E_ons");
+  await using producer = producerOf(ctx);
+  await createTopic(ctx, producer, topic);
+  const ours = new Map<string, { body: string; key: string }>();
+  for (let i = 0; i < 6; i++) {
+    const body = i === 2 ? `compressed ✓ ${"y".repeat(6000)}` : `from denomq #${i} ✓`;
+    const result = await producer.send({
+      topic,
+      body,
+      tags: "TagA",
+      keys: [`ours-${i}`, "common"],
+      properties: { index: String(i), origin: "denomq" },
+    });
+    ours.set(result.msgId, { body, key: `ours-${i}` });
+  }
+  await producer.send({ topic, body: "filtered out", tags: "TagB" });
+  const consumed = await runAliOnsPeer(["consume", nameServer, topic, uniqueName("E2E_ons_cg"), String(ours.size)]);
+  const byId = new Map(consumed.received.map((m) => [m.uniqKey as string, m]));
+  for (const [msgId, expected] of ours) {
+    const got = byId.get(msgId);
+    assert.ok(got, `ali-ons received ${msgId}`);
+    assert.equal(got.body, expected.body);
+    assert.equal(got.keys, `${expected.key} common`);
+    assert.equal(got.tags, "TagA");
+    assert.deepEqual(got.properties, { index: expected.key.slice(5), origin: "denomq" });
+  }
+
+  const topic2 = uniqueName("E2E_ons_in");
+  await createTopic(ctx, producer, topic2);
+  const produced = await runAliOnsPeer(["produce", nameServer, topic2, "5"]);
+  const received = new Map<string, ReceivedMessage>();
+  await using consumer = consumerOf(ctx, uniqueName("E2E_ons_in_cg"), {
+    handler: (m) => void received.set(m.offsetMsgId, m),
+  }).subscribe(topic2, "TagA");
+  await consumer.start();
+  await waitFor(() => produced.sent.every((s) => received.has(s.msgId as string)), 15_000, "ali-ons messages");
+  for (const sent of produced.sent) {
+    assert.equal(sent.status, "SEND_OK");
+    const message = received.get(sent.msgId as string)!;
+    assert.equal(message.text, sent.body);
+    assert.deepEqual(message.keys, [sent.key, "common"]);
+    assert.equal(message.tags, "TagA");
+    assert.equal(message.userProperties.index, (sent.key as string).slice(2));
+  }
+};
+
 /** Every scenario that needs nothing but a NameServer, by name. */
 export const SCENARIOS: Record<string, E2eScenario> = {
   produceAndConsume,
@@ -637,4 +701,5 @@ export const SCENARIOS: Record<string, E2eScenario> = {
   litePull,
   brokerInitiatedRequests,
   nameServerFailover,
+  aliOnsInterop,
 };

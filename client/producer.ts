@@ -477,7 +477,15 @@ export class Producer {
         `Cannot send message to topic "${message.topic}": body is ${raw.length} bytes, limit is ${this.#maxMessageBytes} bytes`,
       );
     }
-    const msgId = this.#ids.next();
+    let msgId: string;
+    if (system?.UNIQ_KEY) {
+      // A re-sent message keeps its client id, as Java's setUniqID keeps an existing one.
+      const { UNIQ_KEY, ...rest } = system;
+      msgId = UNIQ_KEY;
+      system = rest;
+    } else {
+      msgId = this.#ids.next();
+    }
     const properties = encodeMessageProperties(message, { uniqueKey: msgId, system });
     const { body, sysFlag } = compressBody(raw, this.#compressOverBytes, this.#compressLevel);
     return {
