@@ -51,14 +51,14 @@ export function heartbeat(clientId: string, group: string, topics: string[]): Re
         })),
         unitMode: false,
       }],
-      producerDataSet: [],
+      producerDataSet: [{ groupName: "SeedProducer" }],
     }),
   });
 }
 
 /**
  * Seeds `brokerAddr`: topic `topic` (4 queues) with `count` messages keyed `key-<i>` and tagged
- * `TagA`; group `group` online through `client` and committed at offset 0 on every queue (so its
+ * `TagA`; group `group` (and producer group `SeedProducer`) online through `client` and committed at offset 0 on every queue (so its
  * lag is `count`); and `deadLetters` of the messages sent to `%DLQ%<group>`.
  */
 export async function seedBroker(
