@@ -186,6 +186,7 @@ export class ClientInstance {
   readonly #routeListeners = new Set<(topic: string) => void>();
   /** Broker addresses that took a heartbeat from us. */
   readonly #heartbeated = new Set<string>();
+  readonly #refreshing = new Set<string>();
   #started = false;
   #closed = false;
 
@@ -299,6 +300,18 @@ export class ClientInstance {
     const fresh = [...this.routes.brokerAddrs(masterOnly).keys()].some((addr) => !this.#heartbeated.has(addr));
     if (fresh && this.#started && !this.#closed) await this.heartbeatAll();
     for (const listener of this.#routeListeners) listener(topic);
+  }
+
+  /**
+   * Refreshes `topic`'s route in the background, as after a failed send or pull; one refresh
+   * per topic at a time, failures logged.
+   */
+  refreshRouteSoon(topic: string): void {
+    if (this.#closed || this.#refreshing.has(topic)) return;
+    this.#refreshing.add(topic);
+    this.routes.update(topic)
+      .catch((error) => this.logger.debug("Cannot refresh topic route", { topic, error: errorText(error) }))
+      .finally(() => this.#refreshing.delete(topic));
   }
 
   /** Refreshes routes now (and the members' topics). */

@@ -762,7 +762,7 @@ export class PushConsumer implements ConsumerMember, AsyncIterable<ReceivedMessa
     if (!pq.queue.topic.startsWith(RETRY_TOPIC_PREFIX)) {
       this.#instance.logger.warn("Pull failed", { queue: pq.queue, error: errorText(error) });
     }
-    void this.#instance.routes.update(pq.queue.topic).catch(() => {});
+    this.#instance.refreshRouteSoon(pq.queue.topic);
     return this.#pullDelayOnErrorMs;
   }
 

@@ -551,7 +551,7 @@ export class LitePullConsumer implements ConsumerMember, AsyncIterable<ReceivedM
       } catch (error) {
         if (state.pq.dropped || signal.aborted) return;
         this.#instance.logger.warn("Pull failed", { queue: state.queue, error: errorText(error) });
-        void this.#instance.routes.update(state.queue.topic).catch(() => {});
+        this.#instance.refreshRouteSoon(state.queue.topic);
         delayMs = this.#pullDelayOnErrorMs;
       }
       if (delayMs > 0) await sleep(delayMs, signal);

@@ -593,7 +593,7 @@ export class Producer {
           attempt: attempt + 1,
           error: errorText(error),
         });
-        void this.#instance.routes.update(prepared.topic).catch(() => {});
+        this.#instance.refreshRouteSoon(prepared.topic);
         if (error instanceof BrokerResponseError && error.code === ResponseCode.SYSTEM_BUSY && attempt + 1 < attempts) {
           await sleep(Math.min(BUSY_BACKOFF_MAX_MS, BUSY_BACKOFF_MS * 2 ** attempt), options.signal);
         }
