@@ -626,6 +626,7 @@ export const brokerRestartLosesNothing: E2eScenario = async (ctx) => {
 async function runAliOnsPeer(args: string[]): Promise<Record<string, Array<Record<string, unknown>>>> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("./_ali_ons_peer.ts", import.meta.url).pathname, ...args],
+    cwd: new URL("../", import.meta.url).pathname, // deno.json maps "ali-ons"
     stdout: "piped",
     stderr: "piped",
   }).output();

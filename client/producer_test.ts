@@ -235,3 +235,30 @@ Deno.test("Producer.sendAsync() reports to the callback and sendOneway() does no
     assert.equal(a.sends().length, 2);
   });
 });
+
+Deno.test("Producer.send() stops waiting when its signal aborts", async () => {
+  const held: Array<() => void> = [];
+  const server = startFakeServer((request, connection) => {
+    if (!SEND_CODES.has(request.code)) return ok(request);
+    held.push(() => connection.send(ok(request, { msgId: "X", queueId: request.extFields.e, queueOffset: "0" })));
+    return null;
+  });
+  await withCluster({ "broker-a": { server, sends: () => [] } }, async (nameServer) => {
+    await using producer = new Producer({ nameServer, ...testClientOptions, producerInflightMax: 1 });
+    const first = producer.send({ topic: "t", body: "holds the only permit" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const waiting = new AbortController();
+    const queued = producer.send({ topic: "t", body: "waits for a permit" }, { signal: waiting.signal });
+    waiting.abort(new Error("gave up waiting"));
+    await assert.rejects(queued, /gave up waiting/);
+    for (const release of held.splice(0)) release();
+    await first;
+    const replying = new AbortController();
+    const inFlight = producer.send({ topic: "t", body: "waits for the reply" }, { signal: replying.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    replying.abort(new Error("gave up on the reply"));
+    await assert.rejects(inFlight, /gave up on the reply/);
+    for (const release of held.splice(0)) release();
+    assert.equal(producer.inflight, 0);
+  });
+});
