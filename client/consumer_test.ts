@@ -36,6 +36,10 @@ interface FakeBrokerOptions {
   /** Most messages per pull reply. */
   perPull?: number;
   sendBackCode?: number;
+  /** GET_MAX_OFFSET answer (default 0). */
+  maxOffset?: number;
+  /** SEARCH_OFFSET_BY_TIMESTAMP answer (default 0). */
+  searchOffset?: number;
 }
 
 /** A NameServer + broker serving one topic with one queue, enough for a push consumer. */
@@ -64,7 +68,9 @@ function fakeBroker(options: FakeBrokerOptions) {
       case RequestCode.QUERY_CONSUMER_OFFSET:
         return createResponse(request, ResponseCode.QUERY_NOT_FOUND);
       case RequestCode.GET_MAX_OFFSET:
-        return ok(request, { offset: "0" });
+        return ok(request, { offset: String(options.maxOffset ?? 0) });
+      case RequestCode.SEARCH_OFFSET_BY_TIMESTAMP:
+        return ok(request, { offset: String(options.searchOffset ?? 0) });
       case RequestCode.UPDATE_CONSUMER_OFFSET:
         committed.set(ext.topic, Number(ext.commitOffset));
         return ok(request);
@@ -209,3 +215,30 @@ Deno.test("PushConsumer validates its options", () => {
   const withHandler = new PushConsumer({ nameServer: "127.0.0.1:1", group: "g", handler: () => {} });
   assert.throws(() => withHandler.messages(), TypeError);
 });
+
+for (
+  const [consumeFromWhere, expected] of [
+    ["CONSUME_FROM_LAST_OFFSET", 7],
+    ["CONSUME_FROM_FIRST_OFFSET", 0],
+    ["CONSUME_FROM_TIMESTAMP", 4],
+  ] as const
+) {
+  Deno.test(`PushConsumer without a committed offset starts ${consumeFromWhere} at ${expected}`, async () => {
+    const broker = fakeBroker({ messages: 0, maxOffset: 7, searchOffset: 4 });
+    const consumer = consumerOf(broker.server.addr, { consumeFromWhere, handler: () => {} });
+    try {
+      await consumer.start();
+      await waitFor(() => broker.pulls.some((p) => p.extFields.topic === TOPIC), 3000, "the first pull");
+      const first = broker.pulls.find((p) => p.extFields.topic === TOPIC)!;
+      assert.equal(first.extFields.queueOffset, String(expected));
+      const retry = broker.pulls.find((p) => p.extFields.topic === "%RETRY%g");
+      if (retry && consumeFromWhere !== "CONSUME_FROM_TIMESTAMP") assert.equal(retry.extFields.queueOffset, "0");
+      if (consumeFromWhere === "CONSUME_FROM_TIMESTAMP") {
+        assert.ok(broker.server.requests.some((r) => r.code === RequestCode.SEARCH_OFFSET_BY_TIMESTAMP));
+      }
+    } finally {
+      await consumer.shutdown();
+      await broker.server.close();
+    }
+  });
+}
