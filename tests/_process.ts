@@ -30,11 +30,53 @@ export interface StartRoleOptions {
   env?: Record<string, string>;
 }
 
+/** Flags naming a path the role reads ("r") or reads and writes ("rw"). */
+const PATH_FLAGS: Record<string, "r" | "rw"> = {
+  "--store": "rw",
+  "--data": "rw",
+  "-c": "r",
+  "--config": "r",
+  "--http-token-file": "r",
+};
+/** `--set key=path` settings naming such a path. */
+const PATH_SETTINGS: Record<string, "r" | "rw"> = { storePathRootDir: "rw", aclFile: "r" };
+
+/**
+ * The deno.json permission sets grant a role only its default store and config paths
+ * (`./store`, `./conf`); like an operator, a test grants the paths it passes on the command line
+ * (a temporary store, a config file) on top of the set's own. `--allow-read`/`--allow-write`
+ * replace the set's list, so the set's paths are repeated.
+ */
+export function pathGrants(set: string, args: string[]): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))) as {
+    permissions?: Record<string, { read?: boolean | string[]; write?: boolean | string[] }>;
+  };
+  const perms = config.permissions?.[set] ?? {};
+  const read: string[] = [];
+  const write: string[] = [];
+  const add = (path: string, mode: "r" | "rw") => {
+    read.push(path);
+    if (mode === "rw") write.push(path);
+  };
+  for (let i = 0; i < args.length - 1; i++) {
+    const mode = PATH_FLAGS[args[i]];
+    if (mode) add(args[i + 1], mode);
+    if (args[i] === "--set") {
+      const [key, ...value] = args[i + 1].split("=");
+      if (PATH_SETTINGS[key]) add(value.join("="), PATH_SETTINGS[key]);
+    }
+  }
+  const flags: string[] = [];
+  if (read.length && Array.isArray(perms.read)) flags.push(`--allow-read=${[...perms.read, ...read].join(",")}`);
+  if (write.length && Array.isArray(perms.write)) flags.push(`--allow-write=${[...perms.write, ...write].join(",")}`);
+  return flags;
+}
+
 /** Starts `main.ts <args>` and waits for its ready line. */
 export async function startRole(args: string[], options: StartRoleOptions = {}): Promise<RoleProcess> {
   const set = options.permissionSet ?? args[0];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", `-P=${set}`, "main.ts", ...args],
+    args: ["run", `-P=${set}`, ...pathGrants(set, args), "main.ts", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

@@ -141,8 +141,8 @@ Deno.test("admin: updateSubGroup, consumerProgress, consumerConnection, producer
     const ns = cluster.namesrv;
     const addr = cluster.brokerAddr;
     await new Promise((resolve) => setTimeout(resolve, 200)); // unconsumed messages age past 0.1 s
-    const [updated, all, progress, progressJson, connection, producers] = await Promise.all([
-      admin(ns, ["updateSubGroup", "-c", "DefaultCluster", "-g", "CliGroup", "-r", "3", "-q", "2"]),
+    const updated = await admin(ns, ["updateSubGroup", "-c", "DefaultCluster", "-g", "CliGroup", "-r", "3", "-q", "2"]);
+    const [all, progress, progressJson, connection, producers] = await Promise.all([
       admin(ns, ["consumerProgress", "--json"]),
       admin(ns, ["consumerProgress", "-g", "SeedGroup"]),
       admin(ns, ["consumerProgress", "-g", "SeedGroup", "-t", "SeedTopic", "--json"]),
