@@ -37,7 +37,7 @@ async function api(path, options = {}) {
     body = undefined;
   }
   if (!response.ok) {
-    if (response.status === 401 && session.authRequired) {
+    if (response.status === 401 && session.authRequired && session.authenticated) {
       session.authenticated = false;
       route();
     }
