@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { RemotingClient } from "../client/remoting_client.ts";
 import { parsePrometheusText } from "../tests/_prometheus.ts";
-import { seedBroker, type Seeded } from "../tests/_seed.ts";
+import { heartbeat, seedBroker, type Seeded } from "../tests/_seed.ts";
 import { type BrokerAdminApp, createBrokerAdminApp } from "./http.ts";
 import { type Broker, startBroker } from "./mod.ts";
 import { MemoryMessageStore } from "./store/mod.ts";
@@ -306,3 +306,56 @@ Deno.test("createBrokerAdminApp: with a token, API calls need the bearer token a
     await f.close();
   }
 });
+
+Deno.test("createBrokerAdminApp: with 1,000 topics and 2,000 online groups, pages stay small and fast", async () => {
+  const f = await fixture();
+  try {
+    const s = f.broker.services;
+    for (let i = 0; i < 1000; i++) {
+      s.topics.upsert({
+        topicName: `Scale${String(i).padStart(4, "0")}`,
+        readQueueNums: 4,
+        writeQueueNums: 4,
+        perm: 6,
+        topicFilterType: "SINGLE_TAG",
+        topicSysFlag: 0,
+        order: false,
+      });
+    }
+    // 2,000 groups, each online through one heartbeat on the seed connection and committed on a topic.
+    const groups = Array.from({ length: 2000 }, (_, i) => `ScaleGroup${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < groups.length; i += 200) {
+      const batch = groups.slice(i, i + 200);
+      const request = heartbeatMany(`scale-client@${i}`, batch, "Scale0001");
+      assert.equal((await f.client.invoke(f.broker.addr, request)).code, 0);
+      for (const g of batch) s.offsets.commit(g, "Scale0001", 0, 0);
+    }
+    const timed = async (path: string) => {
+      const started = performance.now();
+      const result = await f.get(path);
+      return { ...result, ms: performance.now() - started };
+    };
+    const topics = await timed("/api/topics?page=40&pageSize=25");
+    assert.equal(topics.body.total, 1001);
+    assert.equal(topics.body.items.length, 25);
+    assert.ok(topics.ms < 2000, `a topic page took ${topics.ms} ms`);
+    const page = await timed("/api/groups?page=80&pageSize=25");
+    assert.equal(page.body.total, 2001);
+    assert.equal(page.body.items.length, 25);
+    assert.ok(page.body.items.every((g: { online: number }) => g.online === 1));
+    assert.ok(page.ms < 2000, `a group page took ${page.ms} ms`);
+    const metrics = await timed("/metrics");
+    assert.ok(metrics.ms < 2000, `/metrics took ${metrics.ms} ms`);
+    assertError(await f.get("/api/groups?pageSize=101"), 400, "InvalidArgument");
+  } finally {
+    await f.close();
+  }
+});
+
+function heartbeatMany(clientId: string, groups: string[], topic: string) {
+  const request = heartbeat(clientId, groups[0], [topic]);
+  const body = JSON.parse(new TextDecoder().decode(request.body));
+  body.consumerDataSet = groups.map((g) => ({ ...body.consumerDataSet[0], groupName: g }));
+  request.body = new TextEncoder().encode(JSON.stringify(body));
+  return request;
+}
