@@ -138,6 +138,21 @@ function closeOnSignal(close: () => Promise<void>): void {
   Deno.addSignalListener("SIGINT", onSignal);
 }
 
+/**
+ * Drops permissions a role no longer needs once started. Under the deno.json sets they are
+ * mostly not granted anyway; the compiled binary is granted what all roles together need, and
+ * this narrows it per role: a NameServer keeps only the network after reading its config.
+ */
+function dropPermissions(names: Deno.PermissionName[]): void {
+  for (const name of names) {
+    try {
+      Deno.permissions.revokeSync({ name } as Deno.PermissionDescriptor);
+    } catch {
+      // A permission kind this runtime cannot revoke: nothing more to drop.
+    }
+  }
+}
+
 const HTTP_OPTIONS = {
   "http-port": { type: "string" },
   "http-host": { type: "string" },
@@ -199,6 +214,7 @@ async function runNameServer(args: string[]): Promise<void> {
   if (values.host) config.listenHost = values.host as string;
   const nameServer = startNameServer({ config });
   const httpServer = http && (await import("./nameserver/http.ts")).startNameServerHttp(nameServer, http);
+  dropPermissions(["read", "write", "env", "sys", "run", "ffi"]);
   closeOnSignal(async () => {
     await httpServer?.close();
     await nameServer.close();
@@ -273,6 +289,7 @@ async function runBroker(args: string[]): Promise<void> {
     throw error;
   }
   const httpServer = http && (await import("./broker/http.ts")).startBrokerHttp(broker, http);
+  dropPermissions(["run", "ffi"]);
   closeOnSignal(async () => {
     await httpServer?.close();
     await broker.close();
@@ -379,6 +396,7 @@ if (import.meta.main) {
     case "admin":
       {
         const { runAdmin } = await import("./admin/mod.ts");
+        dropPermissions(["read", "write", "sys", "run", "ffi"]);
         Deno.exit(await runAdmin(rest));
       }
       break;
