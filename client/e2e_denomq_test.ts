@@ -1,9 +1,10 @@
 /**
  * The client's end-to-end scenarios against a real denomq process (`main.ts dev`: NameServer and
- * broker in one process, a fresh temporary data directory), skipped unless `DENOMQ_E2E_DENOMQ=1`:
+ * broker in one process, a fresh temporary data directory). Part of `deno task test`;
+ * `DENOMQ_E2E_DENOMQ=0` skips them:
  *
  * ```sh
- * DENOMQ_E2E_DENOMQ=1 deno test -A client/e2e_denomq_test.ts
+ * deno test -A client/e2e_denomq_test.ts
  * ```
  *
  * The broker-restart scenario stops the process with SIGTERM and starts it again on the same
@@ -15,7 +16,7 @@
 import process from "node:process";
 import { brokerRestartLosesNothing, type E2eContext, SCENARIOS } from "./e2e_scenarios.ts";
 
-const enabled = process.env.DENOMQ_E2E_DENOMQ === "1";
+const enabled = process.env.DENOMQ_E2E_DENOMQ !== "0";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 interface DevProcess {
@@ -45,6 +46,11 @@ async function startDev(dataDir: string, namesrvPort: number, brokerPort: number
       String(brokerPort),
       "--log-level",
       "warning",
+      // Small segments start fast; one-second delay levels keep retry → DLQ scenarios short.
+      "--set",
+      "mappedFileSizeCommitLog=16777216",
+      "--set",
+      "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s",
     ],
     stdout: "piped",
     stderr: process.env.DENOMQ_E2E_VERBOSE === "1" ? "inherit" : "null",
@@ -104,6 +110,7 @@ async function ensureDev(): Promise<E2eContext> {
   return {
     nameServer: dev.nameServer,
     verbose: process.env.DENOMQ_E2E_VERBOSE === "1",
+    delayLevelsMs: Array(18).fill(1000),
     restartBroker: async () => {
       await dev!.stop();
       dev = await startDev(dataDir, ports[0], ports[1]);

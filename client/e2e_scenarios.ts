@@ -30,6 +30,17 @@ export interface E2eContext {
   restartBroker?: () => Promise<void>;
   /** Log client warnings (default: silent). */
   verbose?: boolean;
+  /** The broker's delay per level in ms, level 1 first (default: RocketMQ's `1s 5s 10s …`). */
+  delayLevelsMs?: number[];
+}
+
+/** RocketMQ's default `messageDelayLevel` in ms. */
+const DEFAULT_DELAY_LEVELS_MS = [1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200]
+  .map((s) => s * 1000);
+
+/** The delay of `level` on the scenario's broker. */
+function delayOf(ctx: E2eContext, level: number): number {
+  return (ctx.delayLevelsMs ?? DEFAULT_DELAY_LEVELS_MS)[level - 1];
 }
 
 /** A scenario. */
@@ -167,7 +178,7 @@ export const batchAndDelay: E2eScenario = async (ctx) => {
   const delayed = await producer.send({ topic, body: "delayed", delayLevel: 2 }); // 5 s
   await waitFor(() => received.some((m) => m.msgId === delayed.msgId), 15_000, "the delayed message");
   const arrivedAfter = Date.now() - sentAt;
-  assert.ok(arrivedAfter >= 4000, `delay level 2 arrived after ${arrivedAfter} ms`);
+  assert.ok(arrivedAfter >= delayOf(ctx, 2) * 0.8, `delay level 2 arrived after ${arrivedAfter} ms`);
 };
 
 /** Ordered messages of each sharding key arrive in send order with orderly consumption. */
@@ -317,7 +328,10 @@ export const retryThenDeadLetter: E2eScenario = async (ctx) => {
   assert.equal(attempts[0].reconsumeTimes, 0);
   assert.equal(attempts[1].reconsumeTimes, 1);
   assert.equal(attempts[1].topic, topic, "a retried message shows its original topic");
-  assert.ok(attempts[1].at - attempts[0].at >= 9000, `redelivered after ${attempts[1].at - attempts[0].at} ms`);
+  assert.ok(
+    attempts[1].at - attempts[0].at >= delayOf(ctx, 3) * 0.9,
+    `redelivered after ${attempts[1].at - attempts[0].at} ms`,
+  );
 
   const dlq = `%DLQ%${group}`;
   await using reader = new LitePullConsumer({
