@@ -43,9 +43,11 @@ export interface StoreDirEntry {
   isDirectory: boolean;
 }
 
-/** Stop signal for {@linkcode StoreFs.preallocate}. */
+/** Stop signal and pacing for {@linkcode StoreFs.preallocate}. */
 export interface PreallocateControl {
   stopped: boolean;
+  /** Awaited after each slice: lets the caller slow the zero-fill down. */
+  pace?: (sliceBytes: number) => Promise<void>;
 }
 
 /** The file-system operations the store uses. Paths are plain strings joined with "/". */
@@ -87,10 +89,10 @@ export function fsError(code: string, message: string): Error {
 }
 
 /**
- * Zero slice for pre-allocation: 4 MiB keeps each thread-pool write long enough to amortise the
- * hop and short enough that `stop` is honoured within a few milliseconds.
+ * Zero slice for pre-allocation: 1 MiB keeps each thread-pool write long enough to amortise the
+ * hop, short enough that `stop` is honoured within a millisecond or two, and fine enough to pace.
  */
-const preallocateSliceBytes = 4 * 1024 * 1024;
+const preallocateSliceBytes = 1024 * 1024;
 let zeroSlice: Uint8Array | undefined;
 
 class DenoFile implements StoreFile {
@@ -211,6 +213,7 @@ export const denoFs: StoreFs = {
         let written = 0;
         while (written < slice.length) written += await file.write(slice.subarray(written));
         length += slice.length;
+        if (control.pace) await control.pace(slice.length);
       }
       // fsync, not fdatasync: the point is to commit the extents and size now, once.
       await file.sync();

@@ -97,9 +97,9 @@ export class Segment {
    * Starts zero-filling the file to its capacity in the background. A failure (such as ENOSPC) is
    * logged and leaves a shorter file: writes past its end still work, fdatasync just costs more.
    */
-  startPrefill(): void {
+  startPrefill(pace?: (sliceBytes: number) => Promise<void>): void {
     if (this.#prefill) return;
-    const control: PreallocateControl = { stopped: false };
+    const control: PreallocateControl = { stopped: false, pace };
     const prefill = { control, done: Promise.resolve(), finished: false };
     prefill.done = this.#fs.preallocate(this.path, this.capacity, control).then(
       () => {
