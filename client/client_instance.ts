@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { AclCredentials } from "../protocol/acl_signature.ts";
 import { networkInterfaces } from "node:os";
 import process from "node:process";
 import { createRequest, createResponse, type ExtFields, type RemotingCommand } from "../protocol/command.ts";
@@ -57,6 +58,8 @@ export interface ClientOptions {
   logger?: Logger;
   /** Transport seam, for tests. */
   connect?: Connect;
+  /** ACL 1.0 credentials: every request is signed with them (brokers with `aclEnable=true`). */
+  credentials?: AclCredentials;
 }
 
 /** The producer group every consumer's heartbeat lists, as Java's inner producer does. */
@@ -205,6 +208,7 @@ export class ClientInstance {
       reconnectBackoffMaxMs: options.reconnectBackoffMaxMs,
       onServerRequest: (request, addr) => this.#serveRequest(request, addr),
       connect: options.connect,
+      credentials: options.credentials,
     });
     this.routes = new RouteCache({
       nameServers,

@@ -56,6 +56,7 @@ export type { LitePullConsumerOptions } from "./lite_pull_consumer.ts";
 export { ReceivedMessage } from "./message.ts";
 export type { Message, MessageQueue } from "./message.ts";
 export type { ClientOptions, ConsumeFromWhere, MessageModel } from "./client_instance.ts";
+export type { AclCredentials } from "../protocol/acl_signature.ts";
 export { allocateAveragely, allocateAveragelyByCircle } from "./rebalance.ts";
 export type { AllocateStrategy } from "./rebalance.ts";
 export { selectByHash, selectRandom } from "./queue_selector.ts";

@@ -20,3 +20,4 @@ export * from "./request_code.ts";
 export * from "./response_code.ts";
 export * from "./header.ts";
 export * from "./bodies.ts";
+export * from "./acl_signature.ts";

@@ -6,6 +6,7 @@
  */
 
 import { RemotingClient } from "../client/remoting_client.ts";
+import { signCommand } from "../protocol/acl_signature.ts";
 import { createRequest, type RemotingCommand } from "../protocol/command.ts";
 import { toExtFields } from "../protocol/header.ts";
 import { decodeMessageRecords, encodeProperties, type MessageRecord } from "../protocol/message.ts";
@@ -116,15 +117,6 @@ export function createTopic(client: RemotingClient, addr: string, topic: string,
 }
 
 /** Adds RocketMQ ACL 1.0 credentials to a request (what `AclClientRPCHook` does). */
-export async function signRequest(
-  request: RemotingCommand,
-  accessKey: string,
-  secretKey: string,
-): Promise<RemotingCommand> {
-  const { sign, signedContent } = await import("../broker/acl/mod.ts");
-  const extFields = { ...request.extFields, AccessKey: accessKey };
-  return {
-    ...request,
-    extFields: { ...extFields, Signature: sign(signedContent(extFields, request.body), secretKey) },
-  };
+export function signRequest(request: RemotingCommand, accessKey: string, secretKey: string): Promise<RemotingCommand> {
+  return Promise.resolve(signCommand(request, { accessKey, secretKey }));
 }

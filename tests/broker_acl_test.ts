@@ -191,3 +191,49 @@ Deno.test("ACL: a missing or invalid ACL file stops the broker from starting", a
     await dir.remove();
   }
 });
+
+Deno.test("ACL: our client signs with credentials; without them the broker refuses it", async () => {
+  const { Producer, LitePullConsumer } = await import("../client/mod.ts");
+  const dir = await tempDir("acl-client");
+  await Deno.writeTextFile(`${dir.path}/plain_acl.yml`, ACL);
+  const cluster = await startCluster({ aclEnable: "true", aclFile: `${dir.path}/plain_acl.yml` });
+  const admin = new RemotingClient({ credentials: { accessKey: "adminAK", secretKey: "adminSecret" } });
+  try {
+    assert.equal((await admin.invoke(cluster.brokerAddr, createTopic("Audit"))).code, ResponseCode.SUCCESS);
+    await using producer = new Producer({
+      nameServer: cluster.namesrv,
+      group: "AclProducer",
+      credentials: { accessKey: "producerAK", secretKey: "producerSecret" },
+    });
+    await producer.start();
+    const sent = await producer.send({ topic: "Audit", body: "signed", tags: "T" });
+    assert.equal(sent.status, "SEND_OK");
+
+    await using reader = new LitePullConsumer({
+      nameServer: cluster.namesrv,
+      group: "AuditReaders",
+      consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+      credentials: { accessKey: "producerAK", secretKey: "producerSecret" },
+    });
+    reader.subscribe("Audit", "*");
+    await reader.start();
+    const got = await waitFor(
+      async () => (await reader.poll(1000)).find((m) => new TextDecoder().decode(m.body) === "signed"),
+      10_000,
+      "the signed message",
+    );
+    assert.equal(got.tags, "T");
+
+    await using anonymous = new Producer({
+      nameServer: cluster.namesrv,
+      group: "Anonymous",
+      retryTimesWhenSendFailed: 0,
+    });
+    await anonymous.start();
+    await assert.rejects(anonymous.send({ topic: "Audit", body: "unsigned" }), /No accessKey is configured/);
+  } finally {
+    await admin.close();
+    await cluster.close();
+    await dir.remove();
+  }
+});

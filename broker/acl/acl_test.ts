@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AclConfigError, compileAddress, parsePlainAcl } from "./plain_acl.ts";
-import { sign, signedContent } from "./validator.ts";
+import { aclSignature as sign, signedContent } from "../../protocol/acl_signature.ts";
 
 Deno.test("sign() matches RocketMQ 4.9.7's AclUtils.calSignature over sorted extFields values and the body", () => {
   // Computed with the reference jar: AclUtils.calSignature(AclUtils.combineRequestContent(request, treeMap), secret).

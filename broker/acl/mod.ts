@@ -15,7 +15,7 @@ import { type AclRules, parsePlainAcl } from "./plain_acl.ts";
 import { aclRemark, checkRequest } from "./validator.ts";
 
 export { AclConfigError, parsePlainAcl } from "./plain_acl.ts";
-export { ACCESS_KEY, aclRemark, checkRequest, sign, SIGNATURE, signedContent } from "./validator.ts";
+export { aclRemark, checkRequest } from "./validator.ts";
 
 /** How often the file is looked at for changes (RocketMQ watches every 500 ms). */
 const RELOAD_CHECK_INTERVAL_MS = 1000;

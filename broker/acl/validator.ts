@@ -9,17 +9,11 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
+import { ACCESS_KEY, aclSignature, SIGNATURE, signedContent } from "../../protocol/acl_signature.ts";
 import type { RemotingCommand } from "../../protocol/command.ts";
 import { RequestCode } from "../../protocol/request_code.ts";
 import { AclPerm, type AclRules } from "./plain_acl.ts";
 
-/** extFields the client signature hook adds (`SessionCredentials.java`). */
-export const ACCESS_KEY = "AccessKey";
-export const SIGNATURE = "Signature";
-export const SECURITY_TOKEN = "SecurityToken";
-/** Never part of the signed content (`MixAll.UNIQUE_MSG_QUERY_FLAG`). */
-const UNIQUE_QUERY_FLAG = "_UNIQUE_KEY_QUERY";
 const RETRY_PREFIX = "%RETRY%";
 const TRACE_TOPIC = "RMQ_SYS_TRACE_TOPIC";
 
@@ -35,27 +29,6 @@ const ADMIN_CODES = new Set<number>([
 /** The text RocketMQ puts in the remark of an ACL failure. */
 export function aclRemark(message: string): string {
   return `org.apache.rocketmq.acl.common.AclException: ${message}, denomq.acl.validate`;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * The signed bytes: extFields values in key order (Java `TreeMap`: UTF-16 code-unit order),
- * without Signature and `_UNIQUE_KEY_QUERY`, then the raw body.
- */
-export function signedContent(extFields: Record<string, string>, body: Uint8Array | undefined): Uint8Array {
-  const keys = Object.keys(extFields).filter((k) => k !== SIGNATURE && k !== UNIQUE_QUERY_FLAG).sort();
-  const text = encoder.encode(keys.map((k) => extFields[k]).join(""));
-  if (!body || body.length === 0) return text;
-  const out = new Uint8Array(text.length + body.length);
-  out.set(text, 0);
-  out.set(body, text.length);
-  return out;
-}
-
-/** Base64 HmacSHA1 of `content` keyed by `secretKey` (`AclSigner.calSignature`). */
-export function sign(content: Uint8Array, secretKey: string): string {
-  return createHmac("sha1", secretKey).update(content).digest("base64");
 }
 
 function retryTopic(group: string | undefined): string {
@@ -142,7 +115,7 @@ export function checkRequest(rules: AclRules, request: RemotingCommand, remoteIp
   const account = rules.accounts.get(accessKey);
   if (!account) return `No acl config for ${accessKey}`;
   if (account.whiteRemoteAddress(remoteIp)) return undefined;
-  const expected = sign(signedContent(request.extFields, request.body), account.secretKey);
+  const expected = aclSignature(signedContent(request.extFields, request.body), account.secretKey);
   if (expected !== request.extFields[SIGNATURE]) return `Check signature failed for accessKey=${accessKey}`;
   const needs = neededResources(request);
   // Trace data is always writable, so tracing never fails a traced client.
