@@ -292,6 +292,17 @@ export class ProducerManager {
     return [...(this.#groups.get(group)?.values() ?? [])];
   }
 
+  /**
+   * A producer channel by client id, in any group (RocketMQ `ProducerManager.findChannel`): where
+   * a reply goes back to the client that sent the request.
+   */
+  findChannel(clientId: string): ClientChannel | undefined {
+    for (const channels of this.#groups.values()) {
+      for (const channel of channels.values()) if (channel.clientId === clientId) return channel;
+    }
+    return undefined;
+  }
+
   /** All producer groups and their channels. */
   all(): Map<string, ClientChannel[]> {
     return new Map([...this.#groups].map(([group, channels]) => [group, [...channels.values()]]));

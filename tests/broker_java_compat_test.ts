@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import { RemotingClient } from "../client/remoting_client.ts";
 import { encodeJsonBody } from "../protocol/bodies.ts";
-import { createRequest, type RemotingCommand } from "../protocol/command.ts";
-import { parseProperties } from "../protocol/message.ts";
+import { createRequest, createResponse, type RemotingCommand } from "../protocol/command.ts";
+import { toExtFields } from "../protocol/header.ts";
+import { encodeProperties, parseProperties } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { startCluster, waitFor } from "./_process.ts";
@@ -154,6 +155,84 @@ Deno.test("broker: a pull past the end of a queue is moved to the queue's max of
     assert.equal(response.extFields.maxOffset, "3");
   } finally {
     await client.close();
+    await cluster.close();
+  }
+});
+
+Deno.test("broker: a reply message is pushed to the requesting producer and stored in the reply topic", async () => {
+  // DefaultMQProducer.request() waits for PUSH_REPLY_MESSAGE_TO_CLIENT; the replying consumer
+  // sends SEND_REPLY_MESSAGE_V2, which denomq answered REQUEST_CODE_NOT_SUPPORTED.
+  const cluster = await startCluster();
+  const pushed: RemotingCommand[] = [];
+  const requester = new RemotingClient({
+    onServerRequest(request) {
+      if (request.code !== RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT) return null;
+      pushed.push(request);
+      return createResponse(request, ResponseCode.SUCCESS);
+    },
+  });
+  const replier = new RemotingClient();
+  const addr = cluster.brokerAddr;
+  const reply = (replyTo: string) =>
+    replier.invoke(
+      addr,
+      createRequest(
+        RequestCode.SEND_REPLY_MESSAGE_V2,
+        toExtFields({
+          a: "ReplyGroup",
+          b: "DefaultCluster_REPLY_TOPIC",
+          c: "TBW102",
+          d: 4,
+          e: -1,
+          f: 0,
+          g: Date.now(),
+          h: 0,
+          i: encodeProperties({ MSG_TYPE: "reply", CORRELATION_ID: "corr-1", REPLY_TO_CLIENT: replyTo, TTL: "3000" }),
+          j: 0,
+          k: false,
+        }),
+        { body: new TextEncoder().encode("pong") },
+      ),
+    );
+  try {
+    const hb = createRequest(RequestCode.HEART_BEAT, {}, {
+      body: encodeJsonBody({
+        clientID: "127.0.0.1@requester",
+        consumerDataSet: [],
+        producerDataSet: [{ groupName: "RequestGroup" }],
+      }),
+    });
+    assert.equal((await requester.invoke(addr, hb)).code, ResponseCode.SUCCESS);
+
+    const ok = await reply("127.0.0.1@requester");
+    assert.equal(ok.code, ResponseCode.SUCCESS, ok.remark);
+    assert.equal(pushed.length, 1);
+    const push = pushed[0];
+    assert.equal(new TextDecoder().decode(push.body), "pong");
+    assert.equal(push.extFields.topic, "DefaultCluster_REPLY_TOPIC");
+    assert.equal(push.extFields.producerGroup, "ReplyGroup");
+    assert.match(push.extFields.bornHost, /^127\.0\.0\.1:\d+$/);
+    assert.equal(push.extFields.storeHost, addr);
+    const props = parseProperties(push.extFields.properties);
+    assert.equal(props.get("CORRELATION_ID"), "corr-1");
+    assert.ok(Number(props.get("PUSH_REPLY_TIME")) > 0);
+    // Stored too: the reply's header points at the stored message.
+    assert.equal(ok.extFields.msgId.length, 32);
+    assert.equal(ok.extFields.MSG_REGION, "DefaultRegion");
+    const stored = await pull(replier, addr, {
+      group: "G",
+      topic: "DefaultCluster_REPLY_TOPIC",
+      queueId: Number(ok.extFields.queueId),
+      queueOffset: Number(ok.extFields.queueOffset),
+    });
+    assert.equal(new TextDecoder().decode(stored.messages[0]?.body), "pong");
+
+    const gone = await reply("127.0.0.1@nobody");
+    assert.equal(gone.code, ResponseCode.SYSTEM_ERROR);
+    assert.equal(gone.remark, "push reply message fail, channel of <127.0.0.1@nobody> not found.");
+  } finally {
+    await requester.close();
+    await replier.close();
     await cluster.close();
   }
 });

@@ -24,6 +24,7 @@ import {
   handleSearchOffsetByTimestamp,
 } from "./queue_offsets.ts";
 import { handleSendMessage } from "./send_message.ts";
+import { handleSendReplyMessage } from "./send_reply_message.ts";
 import { handleDeleteTopicInBroker, handleGetAllTopicConfig, handleUpdateAndCreateTopic } from "./topic_admin.ts";
 import { handleUnregisterClient } from "./unregister_client.ts";
 
@@ -39,6 +40,8 @@ export function createBrokerProcessors(s: BrokerServices): ProcessorTable {
     [RequestCode.SEND_MESSAGE, send],
     [RequestCode.SEND_MESSAGE_V2, send],
     [RequestCode.SEND_BATCH_MESSAGE, send],
+    [RequestCode.SEND_REPLY_MESSAGE, { lane: "send", handle: (r, c) => handleSendReplyMessage(r, c, s) }],
+    [RequestCode.SEND_REPLY_MESSAGE_V2, { lane: "send", handle: (r, c) => handleSendReplyMessage(r, c, s) }],
     [RequestCode.CONSUMER_SEND_MSG_BACK, { lane: "send", handle: (r) => handleConsumerSendMsgBack(r, s) }],
     [RequestCode.PULL_MESSAGE, { lane: "pull", handle: (r) => handlePullMessage(r, s) }],
     [RequestCode.QUERY_MESSAGE, { lane: "query", handle: (r) => handleQueryMessage(r, s) }],

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Perm, TopicSysFlag } from "../../protocol/bodies.ts";
+import { Perm, type TopicConfig, TopicSysFlag } from "../../protocol/bodies.ts";
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
 import { type Header, readHeader } from "../../protocol/header.ts";
@@ -62,7 +62,8 @@ const SEND_SCHEMA = {
   maxReconsumeTimes: "int?",
 } as const;
 
-type SendHeader = Header<typeof SEND_SCHEMA>;
+/** A send request's header, in the long names whatever the code. */
+export type SendHeader = Header<typeof SEND_SCHEMA>;
 
 /** SEND_MESSAGE_V2's one-letter names → the long names. */
 const V2_NAMES: Record<string, keyof typeof SEND_SCHEMA> = {
@@ -86,8 +87,9 @@ const MAX_RECONSUME_TIMES_VERSION_MIN = 121;
 /** Messages in one batch: a bound on the work of one request. */
 const BATCH_MESSAGES_MAX = 10_000;
 
-function readSendHeader(request: RemotingCommand): SendHeader {
-  if (request.code === RequestCode.SEND_MESSAGE) {
+/** Reads a send header: long names for SEND_MESSAGE and SEND_REPLY_MESSAGE, one-letter names otherwise. */
+export function readSendHeader(request: RemotingCommand): SendHeader {
+  if (request.code === RequestCode.SEND_MESSAGE || request.code === RequestCode.SEND_REPLY_MESSAGE) {
     return readHeader("SEND_MESSAGE header", SEND_SCHEMA, request.extFields);
   }
   const long: Record<string, string> = {};
@@ -98,13 +100,11 @@ function readSendHeader(request: RemotingCommand): SendHeader {
   return readHeader("SEND_MESSAGE_V2 header", SEND_SCHEMA, long);
 }
 
-/** Handles SEND_MESSAGE, SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE. */
-export async function handleSendMessage(
-  request: RemotingCommand,
-  context: RequestContext,
-  s: BrokerServices,
-): Promise<RemotingCommand> {
-  const header = readSendHeader(request);
+/**
+ * The broker-level checks of every send (RocketMQ `msgCheck`, first half): accepting sends yet,
+ * broker permission, the topic name and the forbidden system topics.
+ */
+export function checkSendAllowed(header: SendHeader, s: BrokerServices): void {
   const c = s.config;
   if (s.now() < c.startAcceptSendRequestTimeStamp) {
     throw new BrokerError(
@@ -120,16 +120,13 @@ export async function handleSendMessage(
   if (NOT_ALLOWED_SEND_TOPICS.has(header.topic)) {
     throw new NoPermissionError(`Sending message to topic[${header.topic}] is forbidden.`);
   }
-  const body = request.body ?? new Uint8Array();
-  const isBatch = request.code === RequestCode.SEND_BATCH_MESSAGE || header.batch === true;
-  if (isBatch && header.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
-    throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, "batch request does not support retry group " + header.topic);
-  }
-  if (!isBatch && body.length > c.maxMessageSize) {
-    throw new MessageIllegalError(
-      `Cannot append message to topic "${header.topic}": body is ${body.length} bytes, limit is ${c.maxMessageSize} bytes`,
-    );
-  }
+}
+
+/**
+ * The send's topic: existing, or auto-created (retry topics with one queue, others from the
+ * `defaultTopic` template); it must be writable.
+ */
+export function sendTopicConfig(header: SendHeader, s: BrokerServices): TopicConfig {
   const topicSysFlag = header.unitMode ? TopicSysFlag.UNIT_SUB : 0;
   let topicConfig = s.topics.get(header.topic);
   if (!topicConfig) {
@@ -141,14 +138,42 @@ export async function handleSendMessage(
   if ((topicConfig.perm & Perm.WRITE) === 0) {
     throw new NoPermissionError(`the topic[${header.topic}] sending message is forbidden`);
   }
-  let queueId = header.queueId;
+  return topicConfig;
+}
+
+/** A queue id must be below the topic's queue count (negative: the broker picks one). */
+export function checkQueueId(header: SendHeader, topicConfig: TopicConfig, context: RequestContext): void {
   const queueMax = Math.max(topicConfig.writeQueueNums, topicConfig.readQueueNums);
-  if (queueId >= queueMax) {
+  if (header.queueId >= queueMax) {
     throw new BrokerError(
       ResponseCode.SYSTEM_ERROR,
-      `request queueId[${queueId}] is illegal, topic ${header.topic} has ${queueMax} queues, producer: ${context.connection.remoteAddr}`,
+      `request queueId[${header.queueId}] is illegal, topic ${header.topic} has ${queueMax} queues, producer: ${context.connection.remoteAddr}`,
     );
   }
+}
+
+/** Handles SEND_MESSAGE, SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE. */
+export async function handleSendMessage(
+  request: RemotingCommand,
+  context: RequestContext,
+  s: BrokerServices,
+): Promise<RemotingCommand> {
+  const header = readSendHeader(request);
+  const c = s.config;
+  checkSendAllowed(header, s);
+  const body = request.body ?? new Uint8Array();
+  const isBatch = request.code === RequestCode.SEND_BATCH_MESSAGE || header.batch === true;
+  if (isBatch && header.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
+    throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, "batch request does not support retry group " + header.topic);
+  }
+  if (!isBatch && body.length > c.maxMessageSize) {
+    throw new MessageIllegalError(
+      `Cannot append message to topic "${header.topic}": body is ${body.length} bytes, limit is ${c.maxMessageSize} bytes`,
+    );
+  }
+  const topicConfig = sendTopicConfig(header, s);
+  let queueId = header.queueId;
+  checkQueueId(header, topicConfig, context);
   if (queueId < 0) queueId = Math.floor(Math.random() * Math.max(1, topicConfig.writeQueueNums));
 
   const properties = parseProperties(header.properties ?? "");
@@ -212,7 +237,7 @@ export async function handleSendMessage(
 }
 
 /** The send reply's extFields, in the order RocketMQ 4.9.7 writes them. */
-function sendResponseFields(s: BrokerServices, msgId: string, queueId: number, queueOffset: number) {
+export function sendResponseFields(s: BrokerServices, msgId: string, queueId: number, queueOffset: number) {
   return {
     queueId: String(queueId),
     TRACE_ON: String(s.config.traceOn),
