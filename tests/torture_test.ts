@@ -39,3 +39,16 @@ Deno.test("torture crash (seeded slice): kill -9 during SYNC_FLUSH load, restart
   assert.equal(report.corrupt, 0);
   assert.equal(report.offsetsAhead, 0);
 });
+
+Deno.test("torture corrupt (seeded slice): after torn or bit-flipped store files the broker starts and never serves a bad record", async () => {
+  const { runCorruptTorture } = await import("../torture/corrupt.ts");
+  const seed = 5;
+  const report = await runCorruptTorture({ rounds: 6, seed, messages: 600 });
+  assert.equal(
+    report.startsFailed,
+    0,
+    `replay with deno task torture corrupt --rounds 6 --messages 600 --seed ${seed}`,
+  );
+  assert.equal(report.badServed, 0);
+  assert.ok(report.servedMin > 0, "the rest of the data is still served");
+});

@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { startCluster } from "../tests/_process.ts";
+import { runCorruptTorture } from "./corrupt.ts";
 import { runCrashTorture } from "./crash.ts";
 import { fuzzFailures, runFuzz } from "./fuzz.ts";
 import { seedFrom } from "./_random.ts";
@@ -20,6 +21,8 @@ const USAGE = `Usage: deno task torture <suite> [options]
 Suites:
   crash   kill -9 a SYNC_FLUSH broker under load, restart, verify every acknowledged message
           --cycles <n> [default 10]  --seed <s>  --producers <n> [default 32]
+  corrupt truncate or flip bits in commit-log, consume-queue, index and checkpoint files between runs
+          --rounds <n> [default 50]  --seed <s>  --messages <n> [default 2000]
   fuzz    random and malformed frames against a live NameServer and broker, with a canary client
           --frames <n> [default 100000]  --seed <s>  --connections <n> [default 4]
           --namesrv <addr> --broker <addr>  (default: start both as processes)
@@ -63,6 +66,35 @@ async function crash(args: string[]): Promise<number> {
   const ok = report.cycles.length === cycles &&
     report.lost + report.duplicated + report.corrupt + report.offsetsAhead === 0;
   return ok ? 0 : 1;
+}
+
+async function corrupt(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { rounds: { type: "string" }, seed: { type: "string" }, messages: { type: "string" } },
+  });
+  const seed = seedFrom(values.seed);
+  const rounds = Number(values.rounds ?? 50);
+  console.log(`corrupt torture: ${rounds} rounds, seed ${seed} (replay with --seed ${seed})`);
+  const report = await runCorruptTorture({
+    rounds,
+    seed,
+    messages: values.messages ? Number(values.messages) : undefined,
+    onRound: (r) =>
+      line(
+        `round ${r.round}/${rounds}: ${r.file} ${
+          r.change.slice(0, 40)
+        }; started ${r.started}, served ${r.served}, bad ${r.bad}`,
+      ),
+  });
+  console.log(
+    `\nSUMMARY corrupt torture seed ${seed}: ${report.corruptionsInjected} corruptions of ${report.sent} messages' files, ` +
+      `${report.startsFailed} failed starts, ${report.badServed} bad records served, ${report.reported} rounds where the broker ` +
+      `logged what it found, fewest messages served in a round ${report.servedMin}, ` +
+      `${report.seconds.toFixed(1)} s`,
+  );
+  console.log(JSON.stringify({ suite: "corrupt", ...report, rounds: report.rounds.length }));
+  return report.startsFailed === 0 && report.badServed === 0 ? 0 : 1;
 }
 
 async function fuzz(args: string[]): Promise<number> {
@@ -118,6 +150,7 @@ if (import.meta.main) {
   const [suite, ...rest] = Deno.args;
   if (suite === "crash") Deno.exit(await crash(rest));
   if (suite === "fuzz") Deno.exit(await fuzz(rest));
+  if (suite === "corrupt") Deno.exit(await corrupt(rest));
   console.error(USAGE);
   Deno.exit(suite === "--help" || suite === "-h" ? 0 : 2);
 }
