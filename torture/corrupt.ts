@@ -89,6 +89,7 @@ export async function runCorruptTorture(options: CorruptOptions): Promise<Corrup
     startsFailed: 0,
     badServed: 0,
     reported: 0,
+    servedMin: 0,
     seconds: 0,
   };
   const sent = new Set<string>();
