@@ -50,6 +50,24 @@ const prefillBytesPerSecMin = 64 * 1024 * 1024;
 /** The standby's zero-fill runs this much faster than appends, so it is ready before the roll. */
 const prefillAppendRateFactor = 1.25;
 
+/**
+ * Flush rounds in flight at once. With one, the disk idles while the isolate prepares the next
+ * round and the flush Worker's reply crosses threads; with two, one round's records are encoded
+ * while the previous one is written and synced. Measured here with 256 concurrent SYNC_FLUSH
+ * puts: one round in flight spent a third of each round's time on the thread hand-off alone.
+ */
+const roundsInFlightMax = 2;
+
+/**
+ * Bytes appended since the last round submitted that start the next round at once, instead of
+ * after the current microtask. When all producers wait on one round, they all put again together;
+ * without this they would form one batch again and the disk would idle while it is encoded.
+ * Starting a round every 128 KiB splits them so one part is encoded while the other is on the
+ * disk. Measured here with 256 concurrent 1 KiB SYNC_FLUSH puts: about 1.4x the records per
+ * second, for about 2.3x the fdatasyncs (still ~110 records each).
+ */
+const pipelineRoundBytesMin = 128 * 1024;
+
 /** `reserve()` answer: no room in the write buffer now. */
 export const RESERVE_BUSY = -1;
 
@@ -178,8 +196,14 @@ export class CommitLog {
   #syncWaiters = new Fifo<SyncWaiter>();
   /** Puts waiting for room in the write buffer; capped by {@linkcode roomWaitersMax}. */
   #roomWaiters = new Fifo<RoomWaiter>();
-  #roundRunning = false;
+  #roundsInFlight = 0;
   #roundQueued = false;
+  /** Bumped when a round fails: rounds already in flight behind it are void. */
+  #generation = 0;
+  #submittedUpTo = 0;
+  #syncSubmittedUpTo = 0;
+  #prefillStopping: Promise<void> | undefined;
+  #inFlight = new Set<Promise<void>>();
   #syncRequested = false;
   #lastSyncMs = 0;
   #fenceReason: string | undefined;
@@ -191,7 +215,6 @@ export class CommitLog {
   #waiterTimer: ReturnType<typeof setTimeout> | undefined;
   #waiterTimerAt = Infinity;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #roundDone: Promise<void> = Promise.resolve();
   #rateSinceMs = performance.now();
   #rateSinceOffset = 0;
   #appendBytesPerSec = 0;
@@ -428,7 +451,13 @@ export class CommitLog {
     assert(chunk.used + size + BLANK_HEADER_BYTES <= chunk.capacity, "commit must stay within the reserved room");
     chunk.used += size;
     this.#appendOffset += size;
-    this.#scheduleRound();
+    if (
+      this.#roundsInFlight < roundsInFlightMax && this.#appendOffset - this.#submittedUpTo >= pipelineRoundBytesMin
+    ) {
+      this.#startRound();
+    } else {
+      this.#scheduleRound();
+    }
   }
 
   /**
@@ -507,11 +536,12 @@ export class CommitLog {
   }
 
   #scheduleRound(): void {
-    if (this.#halted || this.#roundRunning || this.#roundQueued || this.#retryTimer !== undefined) return;
+    if (this.#halted || this.#roundQueued || this.#retryTimer !== undefined) return;
+    if (this.#roundsInFlight >= roundsInFlightMax) return;
     this.#roundQueued = true;
     queueMicrotask(() => {
       this.#roundQueued = false;
-      if (!this.#roundRunning) this.#roundDone = this.#runRounds();
+      this.#startRound();
     });
   }
 
@@ -525,47 +555,70 @@ export class CommitLog {
     }
   }
 
-  /** Rounds back to back while there is work; one at a time. */
-  async #runRounds(): Promise<void> {
-    assert(!this.#roundRunning, "one flush loop at a time");
-    this.#roundRunning = true;
-    try {
-      while (this.#fenceReason === undefined && !this.#halted) {
-        for (const chunk of this.#chunks) {
-          if (chunk.used > chunk.submitted && chunk.segment!.prefilling) await chunk.segment!.stopPrefill();
-        }
-        const sync = this.#appendOffset > this.#syncedOffset &&
-          (this.options.syncFlush || this.#syncRequested || this.#stopping);
-        const ranges: FlushRange[] = [];
-        const parts: Array<[WriteChunk, number]> = [];
-        for (const chunk of this.#chunks) {
-          if (chunk.used <= chunk.submitted) continue;
-          ranges.push({
-            path: chunk.segment!.path,
-            filePosition: chunk.startOffset - chunk.segment!.baseOffset + chunk.submitted,
-            buffer: chunk.buffer,
-            start: chunk.submitted,
-            end: chunk.used,
-          });
-          parts.push([chunk, chunk.used]);
-          chunk.submitted = chunk.used;
-        }
-        if (ranges.length === 0 && !sync) break;
-        const upTo = this.#appendOffset;
-        const result = await this.options.flusher.flush({ ranges, sync });
-        if (!this.#afterRound(result, upTo, sync, parts)) break;
+  /**
+   * Starts a round with everything appended and not yet submitted, if there is room for one more
+   * in flight. Rounds complete in the order they start (one flusher, one queue).
+   */
+  #startRound(): void {
+    if (this.#halted || this.#fenceReason !== undefined || this.#retryTimer !== undefined) return;
+    if (this.#roundsInFlight >= roundsInFlightMax || this.#prefillStopping) return;
+    for (const chunk of this.#chunks) {
+      if (chunk.used > chunk.submitted && chunk.segment!.prefilling) {
+        // No zero may land on data: wait for the zero-fill's last write, then try again.
+        this.#prefillStopping = chunk.segment!.stopPrefill().then(() => {
+          this.#prefillStopping = undefined;
+          this.#scheduleRound();
+        });
+        return;
       }
-    } finally {
-      this.#roundRunning = false;
     }
+    const sync = this.#appendOffset > this.#syncRequestedFrom() &&
+      (this.options.syncFlush || this.#syncRequested || this.#stopping);
+    const ranges: FlushRange[] = [];
+    const parts: Array<[WriteChunk, number]> = [];
+    for (const chunk of this.#chunks) {
+      if (chunk.used <= chunk.submitted) continue;
+      ranges.push({
+        path: chunk.segment!.path,
+        filePosition: chunk.startOffset - chunk.segment!.baseOffset + chunk.submitted,
+        buffer: chunk.buffer,
+        start: chunk.submitted,
+        end: chunk.used,
+      });
+      parts.push([chunk, chunk.used]);
+      chunk.submitted = chunk.used;
+    }
+    if (ranges.length === 0 && !sync) return;
+    const round = { upTo: this.#appendOffset, sync, parts, generation: this.#generation };
+    this.#submittedUpTo = round.upTo;
+    if (sync) this.#syncSubmittedUpTo = round.upTo;
+    this.#roundsInFlight++;
+    const done = this.options.flusher.flush({ ranges, sync }).then((result) => {
+      this.#roundsInFlight--;
+      this.#inFlight.delete(done);
+      // A round that follows a failed one is void: the failed round's bytes are rewritten first.
+      if (round.generation === this.#generation && this.#afterRound(result, round.upTo, round.sync, round.parts)) {
+        this.#scheduleRound();
+      }
+    });
+    this.#inFlight.add(done);
+    // Pipelining: while this round is on the disk, the next one may already be building.
+  }
+
+  /** The offset up to which an fdatasync is already on its way (so another is not needed). */
+  #syncRequestedFrom(): number {
+    return Math.max(this.#syncedOffset, this.#syncSubmittedUpTo);
   }
 
   /** Applies a round's outcome; false when rounds must stop (fenced, or waiting for space). */
   #afterRound(result: FlushResult, upTo: number, sync: boolean, parts: Array<[WriteChunk, number]>): boolean {
     if (!result.ok) {
+      this.#generation++;
       if (result.phase === "write" && result.code === "ENOSPC") {
-        // Nothing the page cache held was lost: rewrite the whole round later, same bytes, same places.
-        for (const [chunk] of parts) chunk.submitted = chunk.written;
+        // Nothing the page cache held was lost: rewrite this round and every later one, same
+        // bytes, same places, once space returns.
+        for (const chunk of this.#chunks) chunk.submitted = chunk.written;
+        this.#submittedUpTo = this.#syncSubmittedUpTo = this.#writtenOffset;
         if (!this.#diskFull) {
           logger.error("Commit-log write failed for lack of space at {path}; puts refused until space returns", {
             path: result.path,
@@ -581,7 +634,7 @@ export class CommitLog {
       this.fence(`${result.phase} of "${result.path}" failed: ${result.message}`);
       return false;
     }
-    for (const [chunk, end] of parts) chunk.written = end;
+    for (const [chunk, end] of parts) chunk.written = Math.max(chunk.written, end);
     this.#writtenOffset = Math.max(this.#writtenOffset, upTo);
     if (this.#diskFull) {
       logger.info("Commit-log writes succeed again; accepting puts");
@@ -758,7 +811,9 @@ export class CommitLog {
     clearInterval(this.#flushTimer);
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
-    await this.#roundDone;
+    while (this.#inFlight.size > 0 || this.#prefillStopping) {
+      await Promise.all([...this.#inFlight, this.#prefillStopping]);
+    }
     clearTimeout(this.#waiterTimer);
     this.#waiterTimer = undefined;
     while (this.#roomWaiters.length > 0) this.#roomWaiters.shift()!.resolve(false);
