@@ -381,17 +381,35 @@ async function runDev(args: string[]): Promise<void> {
   });
 }
 
+/**
+ * A path the role's permission set does not cover (a store or config outside the defaults)
+ * stops the start with one line saying how to grant it, rather than a stack trace.
+ */
+async function startRoleOrExplain(start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    console.error(
+      `denomq: ${error.message.split(", run again")[0]}: the role's permission set covers ./conf and its default ` +
+        `store (./store; ./.denomq-data for dev) only; grant other paths with --allow-read=<path> ` +
+        `--allow-write=<path> (README, "Permissions")`,
+    );
+    Deno.exit(EXIT_USAGE);
+  }
+}
+
 if (import.meta.main) {
   const [command, ...rest] = Deno.args;
   switch (command) {
     case "nameserver":
-      await runNameServer(rest);
+      await startRoleOrExplain(() => runNameServer(rest));
       break;
     case "broker":
-      await runBroker(rest);
+      await startRoleOrExplain(() => runBroker(rest));
       break;
     case "dev":
-      await runDev(rest);
+      await startRoleOrExplain(() => runDev(rest));
       break;
     case "admin":
       {
