@@ -2,10 +2,12 @@
  * The commit log: every record of every topic, appended to fixed-size segment files
  * (reference §12.2), with group commit and fail-closed error handling.
  *
- * Appends are encoded straight into bounded in-memory write chunks (SharedArrayBuffers). One flush
- * round at a time hands everything appended since the last round to the {@linkcode Flusher}; in
- * SYNC_FLUSH the round ends with an fdatasync, and every put it covers resolves together. Reads
- * are served from the chunks for bytes the file system has not been given yet, else from files.
+ * Appends are encoded straight into bounded in-memory write chunks (SharedArrayBuffers). A flush
+ * round hands everything appended since the previous round to the {@linkcode Flusher}; in
+ * SYNC_FLUSH the round ends with an fdatasync, and every put it covers resolves together (group
+ * commit). Up to two rounds are in flight, completing in order, so the next one is encoded while
+ * the previous one is on the disk. Reads are served from the chunks for bytes the file system has
+ * not been given yet, else from files.
  *
  * Offsets: `appendOffset` ≥ `writtenOffset` (handed to the file system) ≥ `syncedOffset`
  * (covered by fdatasync). A failed write or fdatasync fences the log: waiting puts fail, new puts

@@ -1,18 +1,22 @@
 /**
  * Moves commit-log bytes from the in-memory write chunks to segment files and fdatasyncs them.
  *
- * One request at a time: `ranges` are written with positional writes (short writes are resumed),
- * then, if `sync`, every file written since the last sync is fdatasynced. The commit log keeps one
- * request in flight and builds the next from everything appended meanwhile: that is the group
- * commit.
+ * Requests run one after another, in order: `ranges` are written with positional writes (short
+ * writes are resumed), then, if `sync`, every file written since the last sync is fdatasynced.
+ * The commit log builds each request from everything appended since the previous one: that is the
+ * group commit.
  *
  * Two transports run the same {@linkcode FlushCore}:
- * - {@linkcode WorkerFlusher}: a dedicated Worker (`flush_worker.ts`) using the synchronous file
- *   API. Measured on this machine, `syncDataSync` in a worker reaches ~0.97x fio's fdatasync rate
- *   where async `syncData()` reaches ~0.6x, and the isolate never blocks on the disk. Chunks are
- *   SharedArrayBuffers, so nothing is copied to get them there.
+ * - {@linkcode WorkerFlusher} (the default): a dedicated Worker (`flush_worker.ts`) using the
+ *   synchronous file API (`pwrite`, `fdatasync`). bench/README measured `syncDataSync` in a worker
+ *   at ~0.97x fio's fdatasync rate where async `syncData()` reached ~0.6x; above all, the isolate
+ *   never blocks on the disk, so a slow fdatasync stalls puts only, not pulls or heartbeats. Chunks
+ *   are SharedArrayBuffers, so nothing is copied to get them there. The hand-off costs: in
+ *   bench/store.ts (256 closed-loop SYNC_FLUSH producers) the worker reached ~0.75x the records per
+ *   second of the inline flusher, whose isolate was blocked in fdatasync most of the run.
  * - {@linkcode InlineFlusher}: on the isolate's own thread, after a microtask; used with
- *   in-memory or fault-injecting file systems (which cannot cross into a Worker) and in tests.
+ *   in-memory or fault-injecting file systems (which cannot cross into a Worker), in tests, and
+ *   with `flushInWorker: false`.
  *
  * @module
  */
@@ -167,7 +171,7 @@ export type FlushWorkerRequest =
 export type FlushWorkerReply = { type: "flushed"; id: number; result: FlushResult } | { type: "stopped"; id: number };
 
 /**
- * Rounds pending in the worker. The commit log keeps one in flight; the bound guards against a
+ * Rounds pending in the worker. The commit log keeps at most two in flight; the bound guards against a
  * bug turning that into an unbounded queue of SharedArrayBuffer references.
  */
 const workerPendingMax = 16;
