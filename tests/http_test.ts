@@ -209,3 +209,117 @@ Deno.test("http: off loopback a role needs a token — refused without one, then
     await dir.remove();
   }
 });
+
+Deno.test("http: every documented route answers against a NameServer and a broker process, and fails as documented", async () => {
+  const dir = await tempDir("http-routes");
+  const ns = await startRole(["nameserver", "--port", "0", "--http-port", "0"]);
+  const broker = await startRole([
+    "broker",
+    "--port",
+    "0",
+    "-n",
+    `127.0.0.1:${ns.ready.port}`,
+    "--store",
+    dir.path,
+    "--set",
+    "mappedFileSizeCommitLog=8388608",
+  ]);
+  const client = new RemotingClient();
+  const base = `http://127.0.0.1:${ns.ready.httpPort}`;
+  const addr = encodeURIComponent(String(broker.ready.addr));
+  try {
+    const seeded = await seedBroker(client, String(broker.ready.addr), { count: 4, deadLetters: 2 });
+    await waitFor(async () => (await getJson(`${base}/api/topics`)).body.total === 1, 35_000, "the topic's route");
+    const m = seeded.sent[1];
+    const exercised = new Set<string>();
+    const call = async (method: string, template: string, path: string, status: number, body?: unknown) => {
+      exercised.add(`${method} ${template}`);
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      assert.equal(response.status, status, `${method} ${path}: ${text}`);
+      return text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text;
+    };
+    await call("GET", "/healthz", "/healthz", 200);
+    await call("GET", "/readyz", "/readyz", 200);
+    assert.match(await call("GET", "/metrics", "/metrics", 200), /^# HELP /);
+    await call("GET", "/openapi.json", "/openapi.json", 200);
+    await call("GET", "/api/session", "/api/session", 200);
+    await call("POST", "/api/login", "/api/login", 200, { token: "anything: loopback needs none" });
+    await call("POST", "/api/logout", "/api/logout", 200, {});
+    await call("GET", "/api/cluster", "/api/cluster", 200);
+    await call("GET", "/api/brokers/{addr}/runtime", `/api/brokers/${addr}/runtime`, 200);
+    await call("GET", "/api/brokers/{addr}/config", `/api/brokers/${addr}/config`, 200);
+    await call("PUT", "/api/brokers/{addr}/config", `/api/brokers/${addr}/config`, 200, {
+      key: "defaultQueryMaxNum",
+      value: "33",
+    });
+    await call("PUT", "/api/brokers/{addr}/config", `/api/brokers/${addr}/config`, 502, {
+      key: "listenPort",
+      value: "1",
+    });
+    await call("GET", "/api/brokers/{addr}/runtime", "/api/brokers/10.0.0.9%3A1/runtime", 404);
+    await call("GET", "/api/topics", "/api/topics?kind=normal,dlq&pageSize=5", 200);
+    await call("POST", "/api/topics", "/api/topics", 201, { topic: "RouteTopic", readQueueNums: 1, writeQueueNums: 1 });
+    await call("POST", "/api/topics", "/api/topics", 400, { topic: "" });
+    await call("GET", "/api/topics/{topic}/route", "/api/topics/SeedTopic/route", 200);
+    await call("GET", "/api/topics/{topic}/stats", "/api/topics/SeedTopic/stats", 200);
+    await call("GET", "/api/topics/{topic}/consumers", "/api/topics/SeedTopic/consumers", 200);
+    const browsed = await call("GET", "/api/topics/{topic}/messages", "/api/topics/SeedTopic/messages?queueId=1", 200);
+    assert.equal(browsed.messages[0].body, "body-1");
+    await call("GET", "/api/topics/{topic}/stats", "/api/topics/NoSuchTopic/stats", 404);
+    await call("DELETE", "/api/topics/{topic}", "/api/topics/RouteTopic", 200);
+    await call("DELETE", "/api/topics/{topic}", "/api/topics/RouteTopic", 404);
+    await call("GET", "/api/groups", "/api/groups?system=true&pageSize=100", 200);
+    assert.equal((await call("GET", "/api/groups/{group}/progress", "/api/groups/SeedGroup/progress", 200)).lag, 4);
+    await call("GET", "/api/groups/{group}/connections", "/api/groups/SeedGroup/connections?pageSize=1", 200);
+    await call("GET", "/api/groups/{group}/connections", "/api/groups/Offline/connections", 409);
+    await call("POST", "/api/groups/{group}/reset-offset", "/api/groups/SeedGroup/reset-offset", 200, {
+      topic: "SeedTopic",
+      timestamp: 0,
+    });
+    await call("GET", "/api/messages/by-key", "/api/messages/by-key?topic=SeedTopic&key=key-1", 200);
+    await call("GET", "/api/messages/by-key", "/api/messages/by-key?topic=SeedTopic&key=none", 404);
+    await call("GET", "/api/messages/by-id/{msgId}", `/api/messages/by-id/${m.offsetMsgId}`, 200);
+    await call("GET", "/api/messages/by-id/{msgId}", `/api/messages/by-id/${m.msgId}?topic=SeedTopic`, 200);
+    await call(
+      "GET",
+      "/api/messages/by-offset",
+      `/api/messages/by-offset?topic=SeedTopic&brokerName=broker-a&queueId=${m.queueId}&offset=${m.queueOffset}`,
+      200,
+    );
+    await call("GET", "/api/messages/by-offset", "/api/messages/by-offset?topic=SeedTopic", 400);
+    const dlq = await call("GET", "/api/groups/{group}/dlq", "/api/groups/SeedGroup/dlq", 200);
+    await call("POST", "/api/groups/{group}/dlq/resend", "/api/groups/SeedGroup/dlq/resend", 200, {
+      msgId: dlq.queues[0].messages[0].msgId,
+    });
+    await call("POST", "/api/groups/{group}/dlq/resend", "/api/groups/SeedGroup/dlq/resend", 404, {
+      msgId: m.offsetMsgId,
+    });
+    const job = await call("POST", "/api/groups/{group}/dlq/redrive", "/api/groups/SeedGroup/dlq/redrive", 202, {
+      rate: 1,
+    });
+    await call("POST", "/api/groups/{group}/dlq/redrive", "/api/groups/SeedGroup/dlq/redrive", 409, { rate: 1 });
+    await call("GET", "/api/dlq/jobs", "/api/dlq/jobs", 200);
+    await call("POST", "/api/dlq/jobs/{id}/stop", `/api/dlq/jobs/${job.id}/stop`, 200, {});
+    await waitFor(async () =>
+      (await call("GET", "/api/dlq/jobs/{id}", `/api/dlq/jobs/${job.id}`, 200)).state !== "running"
+    );
+    const audit = await call("GET", "/api/audit", "/api/audit", 200);
+    assert.ok(audit.some((e: { action: string }) => e.action === "offset.reset"));
+
+    const documented = (await getJson(`${base}/openapi.json`)).body.paths as Record<string, Record<string, unknown>>;
+    const all = Object.entries(documented).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)
+    );
+    assert.deepEqual(all.filter((route) => !exercised.has(route)), [], "documented routes this test did not call");
+  } finally {
+    await client.close();
+    assert.equal(await broker.stop(), 0);
+    assert.equal(await ns.stop(), 0);
+    await dir.remove();
+  }
+});
