@@ -149,19 +149,26 @@ export function encodeFrame(command: RemotingCommand): Uint8Array {
   return out;
 }
 
+/** Options for {@linkcode decodeFrameContent}. */
+export interface DecodeFrameOptions {
+  /**
+   * Return the body as a view of `content` instead of a copy. Only for callers that never reuse
+   * the bytes (a typed-array allocation per frame costs more than decoding its header).
+   */
+  bodyView?: boolean;
+}
+
 /**
  * Decodes one frame's content (everything after the length prefix).
  *
  * @throws {ProtocolError} when the header is malformed.
  */
-export function decodeFrameContent(content: Uint8Array): RemotingCommand {
+export function decodeFrameContent(content: Uint8Array, options?: DecodeFrameOptions): RemotingCommand {
   if (content.length < 4) {
     throw new ProtocolError(`Cannot decode frame: ${content.length} bytes is shorter than the 4-byte header length`);
   }
-  const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
-  const word = view.getUint32(0);
-  const serializeType = word >>> 24;
-  const headerLength = word & 0xFFFFFF;
+  const serializeType = content[0];
+  const headerLength = (content[1] << 16) | (content[2] << 8) | content[3];
   if (headerLength > content.length - 4) {
     throw new ProtocolError(
       `Cannot decode frame: header length ${headerLength} exceeds the ${content.length - 4} bytes after it`,
@@ -176,8 +183,10 @@ export function decodeFrameContent(content: Uint8Array): RemotingCommand {
   else if (serializeType === SerializeType.ROCKETMQ) command = decodeBinaryHeader(headerBytes);
   else throw new ProtocolError(`Cannot decode frame: unknown serialize type ${serializeType}`);
   const bodyLength = content.length - 4 - headerLength;
-  // Copy the body: the decoder's buffer is reused for the next frames.
-  if (bodyLength > 0) command.body = content.slice(4 + headerLength);
+  if (bodyLength > 0) {
+    // A copy unless asked otherwise: a decoder's buffer is usually reused for the next frames.
+    command.body = options?.bodyView ? content.subarray(4 + headerLength) : content.slice(4 + headerLength);
+  }
   return command;
 }
 
@@ -234,20 +243,29 @@ export function decodeJsonHeader(bytes: Uint8Array): RemotingCommand {
   }
   const h = parsed as Record<string, unknown>;
   if (h.code === undefined) throw new ProtocolError('Cannot decode JSON header: "code" is missing');
-  const extFields: ExtFields = {};
   const rawExt = h.extFields;
-  if (rawExt !== undefined && rawExt !== null) {
+  let extFields: ExtFields;
+  if (rawExt === undefined || rawExt === null) {
+    extFields = {};
+  } else {
     if (typeof rawExt !== "object" || Array.isArray(rawExt)) {
       throw new ProtocolError('Cannot decode JSON header: "extFields" must be an object');
     }
+    // The parsed object is fresh and ours: values are checked and converted in place, without
+    // copying it (the common header holds only strings).
+    const ext = rawExt as Record<string, unknown>;
     let count = 0;
-    for (const [key, value] of Object.entries(rawExt as Record<string, unknown>)) {
+    for (const key in ext) {
       if (++count > extFieldsCountMax) {
         throw new ProtocolError(`Cannot decode JSON header: more than ${extFieldsCountMax} extFields`);
       }
+      const value = ext[key];
+      if (typeof value === "string") continue;
       const text = extFieldString(value);
-      if (text !== undefined) extFields[key] = text;
+      if (text === undefined) delete ext[key];
+      else ext[key] = text;
     }
+    extFields = ext as ExtFields;
   }
   const remark = h.remark;
   return {
@@ -335,7 +353,16 @@ const initialBufferBytes = 4 * 1024;
 export interface FrameDecoderOptions {
   /** Largest frame accepted, prefix included. Defaults to `frameBytesMax`. */
   frameBytesMax?: number;
+  /**
+   * Give bodies as views of the bytes they arrived in instead of copies. The caller must then
+   * not reuse a chunk after {@linkcode FrameDecoder.push} when {@linkcode FrameDecoder.chunkLent}
+   * says a body views it (the decoder never reuses its own buffer once lent). Saves a typed-array
+   * allocation per frame; a view keeps its whole chunk alive, so callers size chunks to their reads.
+   */
+  lendBodies?: boolean;
 }
+
+const BODY_VIEW: DecodeFrameOptions = { bodyView: true };
 
 /**
  * Splits a byte stream into commands, whatever the chunking.
@@ -352,14 +379,22 @@ export class FrameDecoder {
   #end = 0;
   #frameBytesMax: number;
   #failed = false;
+  #decodeOptions: DecodeFrameOptions | undefined;
+  #chunkLent = false;
 
   constructor(options: FrameDecoderOptions = {}) {
     this.#frameBytesMax = options.frameBytesMax ?? frameBytesMax;
+    this.#decodeOptions = options.lendBodies ? BODY_VIEW : undefined;
   }
 
   /** Bytes held, waiting for the rest of a frame. */
   get bufferedBytes(): number {
     return this.#end - this.#start;
+  }
+
+  /** With `lendBodies`: whether a body returned by the last `push()` views the chunk given to it. */
+  get chunkLent(): boolean {
+    return this.#chunkLent;
   }
 
   /**
@@ -371,6 +406,7 @@ export class FrameDecoder {
   push(chunk: Uint8Array): RemotingCommand[] {
     if (this.#failed) throw new ProtocolError("Cannot decode after a framing error: the stream is out of sync");
     const commands: RemotingCommand[] = [];
+    this.#chunkLent = false;
     try {
       let data: Uint8Array;
       let pos: number;
@@ -385,6 +421,8 @@ export class FrameDecoder {
         pos = this.#start;
         end = this.#end;
       }
+      const decodeOptions = this.#decodeOptions;
+      let lent = false;
       let pendingFrameBytes = 0;
       while (end - pos >= 4) {
         const length = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) | 0;
@@ -397,12 +435,21 @@ export class FrameDecoder {
           pendingFrameBytes = 4 + length;
           break;
         }
-        commands.push(decodeFrameContent(data.subarray(pos + 4, pos + 4 + length)));
+        const command = decodeFrameContent(data.subarray(pos + 4, pos + 4 + length), decodeOptions);
+        if (decodeOptions && command.body) lent = true;
+        commands.push(command);
         pos += 4 + length;
       }
       if (data === chunk) {
+        this.#chunkLent = lent;
         this.#start = this.#end = 0;
         if (pos < end) this.#keep(chunk.subarray(pos, end), pendingFrameBytes);
+      } else if (lent) {
+        // Bodies view the buffer: it is theirs now; an unfinished tail moves to a new one.
+        const tail = data.subarray(pos, end);
+        this.#buffer = undefined;
+        this.#start = this.#end = 0;
+        if (tail.length > 0) this.#keep(tail, pendingFrameBytes);
       } else {
         this.#start = pos;
         if (pendingFrameBytes > 0) this.#reserve(pendingFrameBytes);

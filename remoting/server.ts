@@ -19,7 +19,8 @@
 import { getLogger } from "@logtape/logtape";
 import { createResponse, isOneway, isResponse, ONEWAY_FLAG, type RemotingCommand } from "../protocol/command.ts";
 import { ProtocolError, ResponseError } from "../protocol/errors.ts";
-import { encodeFrameParts, FrameDecoder } from "../protocol/frame.ts";
+import { FrameDecoder } from "../protocol/frame.ts";
+import { FrameWriter } from "../protocol/frame_writer.ts";
 import { requestCodeName } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { createLanes, type Lane, type LaneConfig } from "./lanes.ts";
@@ -76,12 +77,12 @@ const PAUSE_READING_RATIO = 0.75;
 /**
  * Socket read buffer: starts small, because every idle connection keeps one for its pending read
  * (10,000 idle clients × 4 KiB = 40 MiB), and doubles while reads fill it, up to 64 KiB for bulk
- * senders. The decoder copies, so one buffer serves every read of a connection.
+ * senders. Request bodies are views of the buffer they arrived in (no copy per request), so a
+ * buffer that lent a body is not reused: the next read gets a new one, halved when reads are
+ * small, which bounds what a trickle of held requests can pin (4096 in flight × 4 KiB).
  */
 const READ_BUFFER_BYTES_MIN = 4 * 1024;
 const READ_BUFFER_BYTES_MAX = 64 * 1024;
-/** Small outbound chunks are merged into one write up to this size (fewer syscalls). */
-const COALESCE_BYTES_MAX = 256 * 1024;
 /** How often idle connections are looked for. */
 const IDLE_SCAN_INTERVAL_MS = 10_000;
 
@@ -153,9 +154,12 @@ export class ServerConnection {
   readonly #limits: ConnectionLimits;
   readonly #log;
   readonly #stats: ServerStats;
-  #outbound: Uint8Array[] = [];
+  /** Responses and calls waiting to be written, encoded into reusable buffers. */
+  #writer = new FrameWriter();
+  /** Bytes queued or being written. */
   #pendingBytes = 0;
   #writing = false;
+  #flushScheduled = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
   #nextOpaque = 1;
@@ -224,24 +228,32 @@ export class ServerConnection {
    */
   send(command: RemotingCommand): boolean {
     if (this.#closed) return false;
-    const parts = encodeFrameParts(command);
-    let bytes = 0;
-    for (const part of parts) bytes += part.length;
-    if (this.#pendingBytes + bytes > this.#limits.pendingBytesMax) {
+    const bytes = this.#writer.append(command);
+    this.#pendingBytes += bytes;
+    if (this.#pendingBytes > this.#limits.pendingBytesMax) {
       this.#stats.slowConsumerDisconnects++;
       this.#log.warn("Closing slow consumer {remoteAddr}: {pendingBytes} bytes pending, limit is {limit} bytes", {
         remoteAddr: this.remoteAddr,
-        pendingBytes: this.#pendingBytes + bytes,
+        pendingBytes: this.#pendingBytes,
         limit: this.#limits.pendingBytesMax,
       });
       this.close();
       return false;
     }
-    for (const part of parts) this.#outbound.push(part);
-    this.#pendingBytes += bytes;
-    if (!this.#writing) void this.#flush();
+    // Write once the current burst of work is done (setImmediate runs after pending I/O callbacks
+    // and microtasks), so the responses of one socket read, or of one group commit, leave in one
+    // write instead of one syscall each.
+    if (!this.#writing && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#startFlush);
+    }
     return true;
   }
+
+  readonly #startFlush = (): void => {
+    this.#flushScheduled = false;
+    if (!this.#writing && !this.#closed) void this.#flush();
+  };
 
   /**
    * Sends a request to the client and awaits its response.
@@ -285,6 +297,11 @@ export class ServerConnection {
     call.resolve(response);
   }
 
+  /** Gives back the outbound buffers of a connection with nothing to write (idle). */
+  trimMemory(): void {
+    if (!this.#writing && !this.#flushScheduled) this.#writer.release();
+  }
+
   /** Resolves when outbound bytes drop below the pause threshold (or the connection closes). */
   waitForDrain(): Promise<void> {
     if (this.#closed || this.#pendingBytes <= this.#limits.pendingBytesMax * PAUSE_READING_RATIO) {
@@ -302,7 +319,7 @@ export class ServerConnection {
     } catch {
       // already closed by the peer
     }
-    this.#outbound = [];
+    this.#writer.clear();
     this.#pendingBytes = 0;
     for (const waiter of this.#drainWaiters.splice(0)) waiter();
     this.#inflightWaiter?.();
@@ -318,13 +335,14 @@ export class ServerConnection {
   async #flush(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#outbound.length > 0 && !this.#closed) {
-        const chunk = this.#takeChunk();
-        let written = 0;
-        while (written < chunk.length) {
-          written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
+      while (this.#writer.bytes > 0 && !this.#closed) {
+        for (const chunk of this.#writer.take()) {
+          let written = 0;
+          while (written < chunk.length) {
+            written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
+          }
+          this.#pendingBytes -= chunk.length;
         }
-        this.#pendingBytes -= chunk.length;
         this.lastActivityMs = Date.now();
         if (this.#pendingBytes <= this.#limits.pendingBytesMax * PAUSE_READING_RATIO) {
           for (const waiter of this.#drainWaiters.splice(0)) waiter();
@@ -340,28 +358,11 @@ export class ServerConnection {
     }
   }
 
-  /** Takes the next write: small chunks merged into one buffer, a large one as it is. */
-  #takeChunk(): Uint8Array {
-    const first = this.#outbound[0];
-    if (this.#outbound.length === 1 || first.length >= COALESCE_BYTES_MAX) return this.#outbound.shift()!;
-    let count = 0;
-    let bytes = 0;
-    while (count < this.#outbound.length && bytes + this.#outbound[count].length <= COALESCE_BYTES_MAX) {
-      bytes += this.#outbound[count].length;
-      count++;
-    }
-    if (count <= 1) return this.#outbound.shift()!;
-    const merged = new Uint8Array(bytes);
-    let pos = 0;
-    for (const part of this.#outbound.splice(0, count)) {
-      merged.set(part, pos);
-      pos += part.length;
-    }
-    return merged;
-  }
-
-  /** Reads from the socket until EOF or error; yields chunks. */
-  async *reads(): AsyncGenerator<Uint8Array> {
+  /**
+   * Reads from the socket until EOF or error; yields chunks. `chunkLent` is asked after each
+   * chunk is processed: when something still views it, the next read gets a new buffer.
+   */
+  async *reads(chunkLent: () => boolean = () => false): AsyncGenerator<Uint8Array> {
     let buffer = new Uint8Array(READ_BUFFER_BYTES_MIN);
     while (!this.#closed) {
       let n: number | null;
@@ -379,7 +380,12 @@ export class ServerConnection {
       if (n === null) return;
       this.lastActivityMs = Date.now();
       yield buffer.subarray(0, n);
-      if (n === buffer.length && buffer.length < READ_BUFFER_BYTES_MAX) buffer = new Uint8Array(buffer.length * 2);
+      if (n === buffer.length && buffer.length < READ_BUFFER_BYTES_MAX) {
+        buffer = new Uint8Array(buffer.length * 2);
+      } else if (chunkLent()) {
+        const size = n <= buffer.length / 4 ? Math.max(READ_BUFFER_BYTES_MIN, buffer.length / 2) : buffer.length;
+        buffer = new Uint8Array(size);
+      }
     }
   }
 }
@@ -474,9 +480,10 @@ export function startRemotingServer(options: RemotingServerOptions): RemotingSer
   }
 
   async function serve(connection: ServerConnection): Promise<void> {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder({ lendBodies: true });
+    const chunkLent = () => decoder.chunkLent;
     try {
-      for await (const chunk of connection.reads()) {
+      for await (const chunk of connection.reads(chunkLent)) {
         let commands: RemotingCommand[];
         try {
           commands = decoder.push(chunk);
@@ -542,6 +549,8 @@ export function startRemotingServer(options: RemotingServerOptions): RemotingSer
         stats.idleDisconnects++;
         log.info("Closing idle connection {remoteAddr}", { remoteAddr: connection.remoteAddr });
         connection.close();
+      } else if (now - connection.lastActivityMs > IDLE_SCAN_INTERVAL_MS) {
+        connection.trimMemory();
       }
     }
   }, IDLE_SCAN_INTERVAL_MS);

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { createRequest, createResponse, SerializeType } from "./command.ts";
+import { decodeFrame, encodeFrame, FrameDecoder } from "./frame.ts";
+import { FrameWriter, INLINE_BODY_BYTES_MAX } from "./frame_writer.ts";
+import { frameBytesMax } from "./limits.ts";
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const request = createRequest(310, { a: "group", b: "topic", i: "UNIQ_KEY\u0001id\u0002TAGS\u0001t" }, {
+  body: new Uint8Array([1, 2, 3]),
+});
+
+Deno.test("FrameWriter.append() writes the bytes encodeFrame() writes", () => {
+  const writer = new FrameWriter();
+  const response = createResponse({ ...request, opaque: 7 }, 0, { extFields: { msgId: "X", queueOffset: "1" } });
+  const binary = { ...request, serializeType: SerializeType.ROCKETMQ };
+  let total = 0;
+  for (const command of [request, response, binary]) total += writer.append(command);
+  assert.deepStrictEqual(writer.bytes, total);
+  const out = concat(writer.take());
+  assert.deepStrictEqual(out, concat([encodeFrame(request), encodeFrame(response), encodeFrame(binary)]));
+  assert.deepStrictEqual(writer.bytes, 0);
+});
+
+Deno.test("FrameWriter.append() sends a large body as its own chunk, uncopied", () => {
+  const writer = new FrameWriter();
+  const body = new Uint8Array(INLINE_BODY_BYTES_MAX).fill(9);
+  const big = createResponse(request, 0, { body });
+  writer.append(request);
+  writer.append(big);
+  writer.append(request);
+  const chunks = writer.take();
+  assert.deepStrictEqual(chunks.length, 3);
+  assert.deepStrictEqual(chunks[1], body);
+  assert.deepStrictEqual(chunks[1].buffer, body.buffer);
+  const decoded = new FrameDecoder().push(concat(chunks));
+  assert.deepStrictEqual(decoded.map((c) => c.body?.length), [3, INLINE_BODY_BYTES_MAX, 3]);
+});
+
+Deno.test("FrameWriter.take() keeps the taken chunks intact while the next ones are queued", () => {
+  const writer = new FrameWriter();
+  writer.append({ ...request, opaque: 1 });
+  const first = writer.take();
+  const copy = concat(first).slice();
+  for (let i = 0; i < 1000; i++) writer.append({ ...request, opaque: 2 + i }); // grows the other buffer
+  assert.deepStrictEqual(concat(first), copy);
+  assert.deepStrictEqual(decodeFrame(copy).opaque, 1);
+  const second = new FrameDecoder().push(concat(writer.take()));
+  assert.deepStrictEqual(second.length, 1000);
+  assert.deepStrictEqual(second[999].opaque, 1001);
+});
+
+Deno.test("FrameWriter.append() throws RangeError over frameBytesMax and queues nothing", () => {
+  const writer = new FrameWriter();
+  writer.append(request);
+  const before = writer.bytes;
+  assert.throws(
+    () => writer.append(createRequest(310, {}, { body: new Uint8Array(frameBytesMax) })),
+    (error: unknown) => error instanceof RangeError && /limit is/.test(error.message),
+  );
+  assert.deepStrictEqual(writer.bytes, before);
+  assert.deepStrictEqual(new FrameDecoder().push(concat(writer.take())).length, 1);
+});
+
+Deno.test("FrameDecoder with lendBodies gives views and says when the chunk is lent", () => {
+  const decoder = new FrameDecoder({ lendBodies: true });
+  const frame = encodeFrame(request);
+  const [command] = decoder.push(frame);
+  assert.deepStrictEqual(command.body, new Uint8Array([1, 2, 3]));
+  assert.deepStrictEqual(command.body!.buffer, frame.buffer);
+  assert.deepStrictEqual(decoder.chunkLent, true);
+  decoder.push(encodeFrame(createRequest(34, {})));
+  assert.deepStrictEqual(decoder.chunkLent, false);
+  // A frame split across chunks is assembled in the decoder's buffer; its body views that buffer,
+  // which the decoder then gives up, so the next frame cannot overwrite the body.
+  const [a, b] = [frame.subarray(0, 10), frame.subarray(10)];
+  assert.deepStrictEqual(decoder.push(a).length, 0);
+  const [split] = decoder.push(b);
+  assert.deepStrictEqual(decoder.chunkLent, false);
+  const next = encodeFrame(createRequest(310, {}, { body: new Uint8Array([7, 7, 7]) }));
+  decoder.push(next.subarray(0, 10));
+  decoder.push(next.subarray(10));
+  assert.deepStrictEqual(split.body, new Uint8Array([1, 2, 3]));
+});
+
+Deno.test("FrameWriter.release() drops the buffers only when nothing is queued", () => {
+  const writer = new FrameWriter();
+  writer.append(request);
+  writer.release();
+  assert.deepStrictEqual(writer.bytes > 0, true);
+  const frames = new FrameDecoder().push(concat(writer.take()));
+  assert.deepStrictEqual(frames.length, 1);
+  writer.release();
+  writer.append(request);
+  assert.deepStrictEqual(new FrameDecoder().push(concat(writer.take())).length, 1);
+});
