@@ -54,7 +54,8 @@ export function topicNameProblem(topic: string): string | undefined {
   if (!TOPIC_PATTERN.test(topic)) {
     return `The specified topic[${topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`;
   }
-  if (new TextEncoder().encode(topic).length > topicBytesMax) {
+  // The pattern admits ASCII only, so the UTF-8 length is the string length (no encode per send).
+  if (topic.length > topicBytesMax) {
     return `The specified topic[${topic}] is longer than topic max length ${topicBytesMax}.`;
   }
   return undefined;

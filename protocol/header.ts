@@ -41,27 +41,76 @@ export class HeaderError extends ProtocolError {
 
 const INTEGER = /^[+-]?\d{1,20}$/;
 
+/**
+ * The integer written in `raw` when it matches `^[+-]?\d{1,20}$`, else NaN. Up to 15 digits
+ * (exact in a double) it is read by hand, which is several times faster than a regex test and
+ * `Number()`; longer ones go through `Number()` for the same rounding.
+ */
+function integerOf(raw: string): number {
+  const length = raw.length;
+  if (length === 0 || length > 16) return INTEGER.test(raw) ? Number(raw) : NaN;
+  let i = 0;
+  let negative = false;
+  const first = raw.charCodeAt(0);
+  if (first === 45 /* - */ || first === 43 /* + */) {
+    negative = first === 45;
+    i = 1;
+    if (length === 1) return NaN;
+  }
+  if (length - i > 15) return INTEGER.test(raw) ? Number(raw) : NaN;
+  let n = 0;
+  for (; i < length; i++) {
+    const digit = raw.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
+}
+
 function parseField(headerName: string, field: string, type: FieldType, raw: string): string | number | boolean {
   switch (type) {
     case "string":
       return raw;
     case "boolean":
-      return raw.toLowerCase() === "true";
+      return raw.length === 4 ? raw.toLowerCase() === "true" : false;
     case "int": {
-      const n = INTEGER.test(raw) ? Number(raw) : NaN;
+      const n = integerOf(raw);
       if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
         throw new HeaderError(`Cannot read ${headerName}: "${field}" must be a 32-bit integer, got "${raw}"`);
       }
       return n;
     }
     case "long": {
-      const n = INTEGER.test(raw) ? Number(raw) : NaN;
+      const n = integerOf(raw);
       if (!Number.isFinite(n)) {
         throw new HeaderError(`Cannot read ${headerName}: "${field}" must be a 64-bit integer, got "${raw}"`);
       }
       return n;
     }
   }
+}
+
+/** A schema's fields, split once: reading a header then does no string work on the schema. */
+interface CompiledField {
+  name: string;
+  type: FieldType;
+  optional: boolean;
+}
+
+const compiledSchemas = new WeakMap<HeaderSchema, CompiledField[]>();
+
+function compile(schema: HeaderSchema): CompiledField[] {
+  let fields = compiledSchemas.get(schema);
+  if (!fields) {
+    fields = [];
+    for (const name in schema) {
+      const spec = schema[name];
+      const optional = spec.endsWith("?");
+      fields.push({ name, type: (optional ? spec.slice(0, -1) : spec) as FieldType, optional });
+    }
+    compiledSchemas.set(schema, fields);
+  }
+  return fields;
 }
 
 /**
@@ -72,16 +121,17 @@ function parseField(headerName: string, field: string, type: FieldType, raw: str
  */
 export function readHeader<S extends HeaderSchema>(headerName: string, schema: S, extFields: ExtFields): Header<S> {
   const out: Record<string, unknown> = {};
-  for (const field in schema) {
-    const spec = schema[field];
-    const optional = spec.endsWith("?");
-    const type = (optional ? spec.slice(0, -1) : spec) as FieldType;
-    const raw = extFields[field];
+  const fields = compile(schema);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    const raw = extFields[field.name];
     if (raw === undefined) {
-      if (!optional) throw new HeaderError(`Cannot read ${headerName}: required field "${field}" is missing`);
+      if (!field.optional) {
+        throw new HeaderError(`Cannot read ${headerName}: required field "${field.name}" is missing`);
+      }
       continue;
     }
-    out[field] = parseField(headerName, field, type, raw);
+    out[field.name] = field.type === "string" ? raw : parseField(headerName, field.name, field.type, raw);
   }
   return out as Header<S>;
 }

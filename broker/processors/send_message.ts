@@ -92,10 +92,12 @@ export function readSendHeader(request: RemotingCommand): SendHeader {
   if (request.code === RequestCode.SEND_MESSAGE || request.code === RequestCode.SEND_REPLY_MESSAGE) {
     return readHeader("SEND_MESSAGE header", SEND_SCHEMA, request.extFields);
   }
+  // Looked up name by name: no entries array per send.
   const long: Record<string, string> = {};
-  for (const [short, value] of Object.entries(request.extFields)) {
-    const name = V2_NAMES[short];
-    if (name) long[name] = value;
+  const fields = request.extFields;
+  for (const short in V2_NAMES) {
+    const value = fields[short];
+    if (value !== undefined) long[V2_NAMES[short]] = value;
   }
   return readHeader("SEND_MESSAGE_V2 header", SEND_SCHEMA, long);
 }
