@@ -277,3 +277,27 @@ Deno.test("a second open of the same store is refused while the first holds the 
   const again = await FileMessageStore.open(smallStoreOptions(fs));
   await again.close();
 });
+
+Deno.test("a failed round voids the round in flight behind it: its puts wait for the rewrite", async () => {
+  const fs = new FaultyFs(new MemoryFs());
+  const store = await FileMessageStore.open(smallStoreOptions(fs, { flushIntervalCommitLog: 50 }));
+  const flusher = store.flusher as InlineFlusher;
+  const hold = gate();
+  flusher.gate = hold.promise;
+  const first = store.putMessage(numbered(1));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = store.putMessage(numbered(2));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  // Only the first round's write fails (no space); the second round alone would write and sync.
+  fs.setRules([{ op: "write", nth: 1, code: "ENOSPC", pathIncludes: "commitlog" }]);
+  hold.open();
+  for (let i = 0; i < 1000 && flusher.rounds < 2; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(flusher.rounds >= 2, "both rounds reached the disk");
+  assert.equal(store.commitLog.syncedOffset, 0, "the second round's fdatasync does not cover the first's bytes");
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(a.status, PutMessageStatus.PUT_OK);
+  assert.equal(b.status, PutMessageStatus.PUT_OK);
+  assert.ok(store.commitLog.syncedOffset >= b.commitLogOffset + b.size);
+  assert.deepEqual(await readAll(store), ["message-1", "message-2"]);
+  await store.close();
+});
