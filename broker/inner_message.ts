@@ -1,7 +1,7 @@
 /**
  * Messages on their way into the store: the last rules RocketMQ's `CommitLog` applies before an
  * append — delay levels redirect to `SCHEDULE_TOPIC_XXXX`, a sender's WAIT property becomes the flush
- * wait and leaves the stored properties, tags become the consume-queue tags code, KEYS and
+ * wait and leaves the stored properties (unless the message is delayed), tags become the consume-queue tags code, KEYS and
  * UNIQ_KEY become index keys.
  *
  * @module
@@ -77,8 +77,10 @@ export function delayLevelOf(properties: Map<string, string>): number {
 export function toStoreMessage(message: InnerMessage, context: StoreContext): StoreMessage {
   const props = message.properties;
   let waitForFlush = message.waitForFlush;
+  let senderWait: string | undefined;
   if (waitForFlush === undefined) {
-    waitForFlush = props.get(MessageProperty.WAIT) !== "false";
+    senderWait = props.get(MessageProperty.WAIT);
+    waitForFlush = senderWait !== "false";
     props.delete(MessageProperty.WAIT);
   }
   let tagsCode = tagsHashCode(props.get(MessageProperty.TAGS));
@@ -96,6 +98,9 @@ export function toStoreMessage(message: InnerMessage, context: StoreContext): St
     }
     props.set(MessageProperty.REAL_TOPIC, message.topic);
     props.set(MessageProperty.REAL_QID, String(message.queueId));
+    // RocketMQ re-encodes a delayed message's properties from its property map, where the
+    // sender's WAIT still is: the scheduled record (and the delivered copy) keep it.
+    if (senderWait !== undefined) props.set(MessageProperty.WAIT, senderWait);
     message.topic = SCHEDULE_TOPIC;
     message.queueId = level - 1;
     // The schedule queue's tags code is the delivery time.

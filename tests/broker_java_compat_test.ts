@@ -9,7 +9,7 @@ import { RemotingClient } from "../client/remoting_client.ts";
 import { encodeJsonBody } from "../protocol/bodies.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../protocol/command.ts";
 import { toExtFields } from "../protocol/header.ts";
-import { encodeProperties, parseProperties } from "../protocol/message.ts";
+import { encodeBatchBody, encodeProperties, parseProperties } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { startCluster, waitFor } from "./_process.ts";
@@ -233,6 +233,75 @@ Deno.test("broker: a reply message is pushed to the requesting producer and stor
   } finally {
     await requester.close();
     await replier.close();
+    await cluster.close();
+  }
+});
+
+Deno.test("broker: a delayed message keeps the sender's WAIT, a batch's shared properties keep it too (RocketMQ's stored sizes)", async () => {
+  // Seen by diffing every MessageExt field between the reference broker and denomq
+  // (tests/manual/java/Fields.java): RocketMQ re-encodes a delayed message's properties from its
+  // map, where WAIT still is, and appends a batch's header properties, WAIT included, to each
+  // message's own, so these records were 10 bytes shorter in denomq.
+  const cluster = await startCluster({ messageDelayLevel: FAST_LEVELS });
+  const client = new RemotingClient();
+  const addr = cluster.brokerAddr;
+  try {
+    await createTopic(client, addr, "Sized", 1);
+    const delayed = await sendV2(client, addr, {
+      topic: "Sized",
+      body: "d",
+      properties: { TAGS: "D", DELAY: "1", WAIT: "true" },
+    });
+    assert.equal(delayed.code, ResponseCode.SUCCESS);
+    const scheduled = await pull(client, addr, {
+      group: "G",
+      topic: "SCHEDULE_TOPIC_XXXX",
+      queueId: 0,
+      queueOffset: 0,
+    });
+    assert.equal(parseProperties(scheduled.messages[0].properties).get("WAIT"), "true");
+    const delivered = await waitFor(
+      async () => (await pull(client, addr, { group: "G", topic: "Sized", queueId: 0, queueOffset: 0 })).messages[0],
+      5000,
+      "the delayed message",
+    );
+    assert.equal(parseProperties(delivered.properties).get("WAIT"), "true");
+
+    const body = encodeBatchBody([{ flag: 0, body: new TextEncoder().encode("b"), properties: "KEYS\u0001b1" }]);
+    const batch = await client.invoke(
+      addr,
+      createRequest(
+        RequestCode.SEND_BATCH_MESSAGE,
+        toExtFields({
+          a: "P",
+          b: "Sized",
+          c: "TBW102",
+          d: 4,
+          e: 0,
+          f: 0,
+          g: Date.now(),
+          h: 0,
+          j: 0,
+          k: false,
+          m: true,
+          i: encodeProperties({ WAIT: "true" }),
+        }),
+        { body },
+      ),
+    );
+    assert.equal(batch.code, ResponseCode.SUCCESS, batch.remark);
+    const stored = await pull(client, addr, {
+      group: "G",
+      topic: "Sized",
+      queueId: 0,
+      queueOffset: Number(batch.extFields.queueOffset),
+    });
+    assert.equal(
+      stored.messages[0].properties,
+      "KEYS\u0001b1\u0002WAIT\u0001true\u0002CLUSTER\u0001DefaultCluster",
+    );
+  } finally {
+    await client.close();
     await cluster.close();
   }
 });

@@ -5,8 +5,8 @@
  * `SendMessageProcessor`): accepting sends yet, broker permission, topic name, forbidden system
  * topics, topic existence (auto-created from the `defaultTopic` template, retry topics on
  * demand), queue id, then retry-topic redirection to the DLQ after max reconsume times. Bodies
- * and sysFlag are stored exactly as sent. The broker adds CLUSTER; WAIT leaves the stored
- * properties and becomes the flush wait.
+ * and sysFlag are stored exactly as sent. The broker adds CLUSTER; WAIT becomes the flush wait and
+ * leaves a single message's stored properties.
  *
  * @module
  */
@@ -274,8 +274,9 @@ async function sendBatch(
   if (batchProperties.has(MessageProperty.DELAY)) {
     throw new MessageIllegalError("Cannot append batch: batches cannot have a delay level");
   }
+  // Unlike a single message's, a batch's WAIT stays in the properties every message shares, as
+  // in RocketMQ 4.9.7 (so each stored record has the sender's WAIT twice, and the same size).
   const waitRaw = batchProperties.get(MessageProperty.WAIT);
-  batchProperties.delete(MessageProperty.WAIT);
   const shared = encodeProperties(batchProperties);
   const storeEntries: StoreBatchEntry[] = entries.map((entry, index) => {
     if (entry.body.length > c.maxMessageSize) {
