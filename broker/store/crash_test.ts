@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { decodeMessageRecords } from "../../protocol/message.ts";
 import { FileMessageStore } from "./file_store.ts";
 import { GetMessageStatus } from "./store.ts";
+import { type Rng, withSeed } from "./_test_util.ts";
 
 const appender = new URL("./testdata/appender.ts", import.meta.url).pathname;
 
@@ -64,54 +65,60 @@ async function appendThenKill(dir: string, firstN: number, acksWanted: number): 
 }
 
 Deno.test("kill -9 mid-load: every acknowledged SYNC_FLUSH record survives, intact and in order", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "denomq-crash-" });
-  try {
-    // Kill points vary from run to run; the seed is irrelevant to replaying a real kill.
-    const acks = [
-      ...await appendThenKill(dir, 0, 2000 + Math.floor(Math.random() * 8000)),
-      ...await appendThenKill(dir, 1_000_000, 2000 + Math.floor(Math.random() * 8000)),
-    ];
-    const store = await FileMessageStore.open({
-      storePathRootDir: dir,
-      mappedFileSizeCommitLog: 256 * 1024,
-      maxMessageSize: 16 * 1024,
-      mappedFileSizeConsumeQueue: 1000,
-      maxHashSlotNum: 1021,
-      maxIndexNum: 4000,
-    });
+  await withSeed("kill -9", async (rng) => {
+    const dir = await Deno.makeTempDir({ prefix: "denomq-crash-" });
     try {
-      assert.equal(store.recovery.abnormal, true);
-      const stored = new Map<string, number>();
-      for (let queueId = 0; queueId < 4; queueId++) {
-        let offset = store.minQueueOffset("CrashTopic", queueId);
-        let expectedQueueOffset = offset;
-        let previous = -1;
-        for (;;) {
-          const r = await store.getMessages("CrashTopic", queueId, offset, { maxCount: 1000, maxBytes: 1 << 24 });
-          if (r.status !== GetMessageStatus.FOUND) break;
-          for (const record of decodeMessageRecords(r.records, { verifyCrc: true })) {
-            const n = Number(new TextDecoder().decode(record.body).split("-")[1]);
-            assert.ok(n > previous, `queue ${queueId} is in put order at ${record.queueOffset}`);
-            assert.equal(record.queueOffset, expectedQueueOffset++, `queue ${queueId} has no gaps`);
-            assert.equal(record.body.length, `msg-${n}-`.length + (n * 7919) % 3000);
-            previous = n;
-            stored.set(`${queueId}/${record.queueOffset}`, n);
-          }
-          offset = r.nextBeginOffset;
-        }
-        assert.equal(offset, store.maxQueueOffset("CrashTopic", queueId));
-      }
-      for (const ack of acks) {
-        assert.equal(stored.get(`${ack.queueId}/${ack.queueOffset}`), ack.n, `acknowledged msg-${ack.n} is intact`);
-      }
-      const last = acks.at(-1)!;
-      const byKey = await store.queryByKey("CrashTopic", `CRASH${last.n}`, { maxCount: 1, beginMs: 0, endMs: 8.64e15 });
-      assert.equal(byKey.records.length, 1);
-      assert.deepEqual(store.verifyCommitLog().corrupt, []);
+      await killTwiceAndVerify(dir, rng);
     } finally {
-      await store.close();
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
+
+/** The seed picks how many acks each run gets before its kill (the kill's timing is the OS's). */
+async function killTwiceAndVerify(dir: string, rng: Rng): Promise<void> {
+  const acks = [
+    ...await appendThenKill(dir, 0, 2000 + rng.int(8000)),
+    ...await appendThenKill(dir, 1_000_000, 2000 + rng.int(8000)),
+  ];
+  const store = await FileMessageStore.open({
+    storePathRootDir: dir,
+    mappedFileSizeCommitLog: 256 * 1024,
+    maxMessageSize: 16 * 1024,
+    mappedFileSizeConsumeQueue: 1000,
+    maxHashSlotNum: 1021,
+    maxIndexNum: 4000,
+  });
+  try {
+    assert.equal(store.recovery.abnormal, true);
+    const stored = new Map<string, number>();
+    for (let queueId = 0; queueId < 4; queueId++) {
+      let offset = store.minQueueOffset("CrashTopic", queueId);
+      let expectedQueueOffset = offset;
+      let previous = -1;
+      for (;;) {
+        const r = await store.getMessages("CrashTopic", queueId, offset, { maxCount: 1000, maxBytes: 1 << 24 });
+        if (r.status !== GetMessageStatus.FOUND) break;
+        for (const record of decodeMessageRecords(r.records, { verifyCrc: true })) {
+          const n = Number(new TextDecoder().decode(record.body).split("-")[1]);
+          assert.ok(n > previous, `queue ${queueId} is in put order at ${record.queueOffset}`);
+          assert.equal(record.queueOffset, expectedQueueOffset++, `queue ${queueId} has no gaps`);
+          assert.equal(record.body.length, `msg-${n}-`.length + (n * 7919) % 3000);
+          previous = n;
+          stored.set(`${queueId}/${record.queueOffset}`, n);
+        }
+        offset = r.nextBeginOffset;
+      }
+      assert.equal(offset, store.maxQueueOffset("CrashTopic", queueId));
+    }
+    for (const ack of acks) {
+      assert.equal(stored.get(`${ack.queueId}/${ack.queueOffset}`), ack.n, `acknowledged msg-${ack.n} is intact`);
+    }
+    const last = acks.at(-1)!;
+    const byKey = await store.queryByKey("CrashTopic", `CRASH${last.n}`, { maxCount: 1, beginMs: 0, endMs: 8.64e15 });
+    assert.equal(byKey.records.length, 1);
+    assert.deepEqual(store.verifyCommitLog().corrupt, []);
+  } finally {
+    await store.close();
+  }
+}
