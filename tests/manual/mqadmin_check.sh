@@ -54,7 +54,8 @@ echo "denomq NameServer $NS, broker $BROKER, work dir $WORK"
 sleep 1 # first registration
 
 mqadmin() {
-  ROCKETMQ_HOME="$B" java "${JOPTS[@]}" -cp "$CP" org.apache.rocketmq.tools.command.MQAdminStartup "$@" 2>&1
+  # In $WORK: some subcommands (consumerStatus) write files into the current directory.
+  (cd "$WORK" && ROCKETMQ_HOME="$B" java "${JOPTS[@]}" -cp "$CP" org.apache.rocketmq.tools.command.MQAdminStartup "$@" 2>&1)
 }
 
 failed=0
