@@ -42,6 +42,8 @@ export class AdminError extends InvalidArgumentError {}
 /** Common flags. */
 export const COMMON_OPTIONS = {
   namesrvAddr: { type: "string", short: "n" },
+  accessKey: { type: "string" },
+  secretKey: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;

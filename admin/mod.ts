@@ -9,7 +9,7 @@
 import { RemotingClient } from "../client/remoting_client.ts";
 import { AdminOps, nameServerSource } from "../ops/admin_ops.ts";
 import { AuditLog } from "../ops/audit.ts";
-import { remoteInvoker } from "../ops/invoker.ts";
+import { remoteInvoker, signingInvoker } from "../ops/invoker.ts";
 import { type AdminCommand, COMMON_OPTIONS, parseFlags } from "./_command.ts";
 import { brokerStatus } from "./broker_status.ts";
 import { clusterList } from "./cluster_list.ts";
@@ -80,6 +80,8 @@ ${lines.join("\n")}
 Common options:
   -n, --namesrvAddr <addrs>   NameServer addresses, ';'-separated [env NAMESRV_ADDR, default 127.0.0.1:9876]
       --json                  machine-readable output
+      --accessKey <key>       sign requests for brokers with aclEnable [env DENOMQ_ACCESS_KEY]
+      --secretKey <secret>    the account's secret key [env DENOMQ_SECRET_KEY]
   -h, --help                  show help`;
 }
 
@@ -89,11 +91,12 @@ function commandUsage(command: AdminCommand): string {
   }  -n, --namesrvAddr <addrs>   NameServer addresses\n      --json                  JSON output`;
 }
 
-function defaultNameServers(): string {
+/** An environment variable, or undefined when unset or not readable under the permission set. */
+function env(name: string): string | undefined {
   try {
-    return Deno.env.get("NAMESRV_ADDR") ?? "127.0.0.1:9876";
+    return Deno.env.get(name);
   } catch {
-    return "127.0.0.1:9876";
+    return undefined;
   }
 }
 
@@ -121,9 +124,17 @@ export async function runAdmin(args: string[]): Promise<number> {
     return 0;
   }
   const client = new RemotingClient({ timeoutMs: CALL_TIMEOUT_MS });
-  const nameServers = String(values.namesrvAddr ?? defaultNameServers()).split(";").map((a) => a.trim())
-    .filter(Boolean);
-  const invoker = remoteInvoker(client);
+  const nameServers = String(values.namesrvAddr ?? env("NAMESRV_ADDR") ?? "127.0.0.1:9876").split(";")
+    .map((a) => a.trim()).filter(Boolean);
+  const accessKey = (values.accessKey as string | undefined) ?? env("DENOMQ_ACCESS_KEY");
+  const secretKey = (values.secretKey as string | undefined) ?? env("DENOMQ_SECRET_KEY");
+  if ((accessKey === undefined) !== (secretKey === undefined)) {
+    console.error(`denomq admin ${name}: Give both --accessKey and --secretKey, or neither`);
+    return EXIT_USAGE;
+  }
+  const invoker = accessKey && secretKey
+    ? signingInvoker(remoteInvoker(client), { accessKey, secretKey })
+    : remoteInvoker(client);
   const ops = new AdminOps({
     invoker,
     source: nameServerSource(invoker, nameServers, CALL_TIMEOUT_MS),

@@ -9,6 +9,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { RemotingClient } from "../client/remoting_client.ts";
+import { type AclCredentials, signCommand } from "../protocol/acl_signature.ts";
 import { createResponse, type RemotingCommand } from "../protocol/command.ts";
 import { ProtocolError, ResponseError } from "../protocol/errors.ts";
 import { requestCodeName } from "../protocol/request_code.ts";
@@ -119,4 +120,12 @@ export class LocalInvoker implements Invoker {
       return createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: message });
     }
   }
+}
+
+/**
+ * Signs every request with RocketMQ ACL 1.0 credentials (`AclClientRPCHook`), for brokers running
+ * with `aclEnable=true`; NameServers ignore the extra fields.
+ */
+export function signingInvoker(inner: Invoker, credentials: AclCredentials): Invoker {
+  return { invoke: (addr, request, timeoutMs) => inner.invoke(addr, signCommand(request, credentials), timeoutMs) };
 }
