@@ -391,6 +391,8 @@ export async function runStoreBench(args: string[]): Promise<void> {
     }
   } finally {
     await Deno.remove(base, { recursive: true }).catch(() => {});
+    // The parent too, if the bench created it and left it empty.
+    await Deno.remove(options.dir).catch(() => {});
   }
   if (options.json) console.log(JSON.stringify(summary));
   console.log(
