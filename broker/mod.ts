@@ -133,6 +133,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     fileReservedTime: config.fileReservedTime,
     deleteWhen: config.deleteWhen,
     diskMaxUsedSpaceRatio: config.diskMaxUsedSpaceRatio,
+    // Recovery recomputes SCHEDULE_TOPIC_XXXX delivery times from the levels.
+    messageDelayLevel: config.messageDelayLevel,
   });
 
   // Created once the listening port is known; topic changes before that need no registration.
