@@ -70,6 +70,17 @@ const roundsInFlightMax = 2;
  */
 const pipelineRoundBytesMin = 128 * 1024;
 
+/**
+ * ASYNC_FLUSH: a round below {@linkcode pipelineRoundBytesMin} starts this long after the append
+ * instead of after the current microtask. No put waits for it, and handing a round to the flush
+ * Worker (a postMessage and a thread wake-up, ~15 µs here) on every small burst sat on the send's
+ * critical path, before its response was written: measured here with one send at a time, the
+ * delay halves the broker's CPU per send (80 -> 40 µs) and p50 (0.077 -> 0.038 ms). Under load
+ * rounds still start at once every 128 KiB. The price: a process crash (not only a machine crash,
+ * as ASYNC_FLUSH always allowed) may lose the last millisecond of acknowledged appends.
+ */
+const asyncRoundDelayMs = 1;
+
 /** `reserve()` answer: no room in the write buffer now. */
 export const RESERVE_BUSY = -1;
 
@@ -541,6 +552,14 @@ export class CommitLog {
     if (this.#halted || this.#roundQueued || this.#retryTimer !== undefined) return;
     if (this.#roundsInFlight >= roundsInFlightMax) return;
     this.#roundQueued = true;
+    if (!this.options.syncFlush && !this.#stopping && !this.#syncRequested) {
+      // ASYNC_FLUSH: nobody waits for this round; see asyncRoundDelayMs.
+      setTimeout(() => {
+        this.#roundQueued = false;
+        this.#startRound();
+      }, asyncRoundDelayMs);
+      return;
+    }
     queueMicrotask(() => {
       this.#roundQueued = false;
       this.#startRound();
