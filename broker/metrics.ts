@@ -44,6 +44,7 @@ export class BrokerMetrics {
   readonly #flushWait = new Histogram(FLUSH_BUCKETS_S);
   readonly #marks: { offset: number; atMs: number }[] = [];
   #fenceEvents = 0;
+  #lastWritten = -1;
   #wasFenced = false;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -71,11 +72,20 @@ export class BrokerMetrics {
     while (this.#marks.length > 0 && this.#marks[0].offset <= info.commitLogFlushedOffset) {
       this.#flushWait.observe((nowMs - this.#marks.shift()!.atMs) / 1000);
     }
-    const last = this.#marks.at(-1)?.offset ?? info.commitLogFlushedOffset;
-    if (info.commitLogWrittenOffset > last) {
-      this.#marks.push({ offset: info.commitLogWrittenOffset, atMs: nowMs });
-      if (this.#marks.length > FLUSH_MARKS_MAX) this.#marks.shift();
+    if (this.#lastWritten < 0) {
+      this.#lastWritten = info.commitLogWrittenOffset; // the first sample only sets the baseline
+      return;
     }
+    if (info.commitLogWrittenOffset > this.#lastWritten) {
+      // Bytes written since the last sample and already synced took less than one sample interval:
+      // observed as 0. Unsynced ones are timed from this sample until a later one sees them synced.
+      if (info.commitLogFlushedOffset >= info.commitLogWrittenOffset) this.#flushWait.observe(0);
+      else {
+        this.#marks.push({ offset: info.commitLogWrittenOffset, atMs: nowMs });
+        if (this.#marks.length > FLUSH_MARKS_MAX) this.#marks.shift();
+      }
+    }
+    this.#lastWritten = Math.max(this.#lastWritten, info.commitLogWrittenOffset);
   }
 
   /** The exposition document. */
@@ -155,7 +165,7 @@ export class BrokerMetrics {
     ]]);
     w.histogram(
       "denomq_store_flush_wait_seconds",
-      `Time from a commit-log write to the fdatasync covering it (sampled every ${FLUSH_SAMPLE_INTERVAL_MS} ms)`,
+      `Time from a commit-log write to the fdatasync covering it (sampled every ${FLUSH_SAMPLE_INTERVAL_MS} ms; 0: within one sample)`,
       [[broker, this.#flushWait.data()]],
     );
     w.gauge("denomq_store_write_buffer_bytes", "Bytes waiting in the store's bounded write buffer", [[
