@@ -17,9 +17,8 @@ import { createRequest, type ExtFields, type RemotingCommand } from "../protocol
 import { encodeBatchBody } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
-import { parseIp } from "../protocol/message.ts";
+import { parseIp, UniqueIdGenerator } from "../protocol/message.ts";
 import { Semaphore, sleep } from "./_async.ts";
-import { FastUniqueIdGenerator } from "./_unique_id.ts";
 import { errorText } from "./_log.ts";
 import { ClientInstance, type ClientOptions, positiveInteger, responseError } from "./client_instance.ts";
 import { BrokerResponseError, ClientClosedError } from "./errors.ts";
@@ -250,7 +249,7 @@ export class Producer {
   readonly #retryNotStoreOk: boolean;
   readonly #permits: Semaphore;
   readonly #fault: FaultStrategy;
-  readonly #ids: FastUniqueIdGenerator;
+  readonly #ids: UniqueIdGenerator;
   readonly #ownsInstance: boolean;
   #inflight = 0;
   #drained: (() => void) | undefined;
@@ -283,7 +282,7 @@ export class Producer {
     this.#retryNotStoreOk = options.retryAnotherBrokerWhenNotStoreOk ?? false;
     this.#permits = new Semaphore(positiveInteger(options.producerInflightMax ?? 1024, "producerInflightMax", 65535));
     this.#fault = new FaultStrategy({ enabled: options.sendLatencyFaultEnable ?? true });
-    this.#ids = new FastUniqueIdGenerator({
+    this.#ids = new UniqueIdGenerator({
       ip: parseIp(this.#instance.clientIp),
       pid: process.pid,
       instanceHash: Math.floor(Math.random() * 2 ** 31),

@@ -296,9 +296,10 @@ export function decodeMessageRecord(
       } bytes left, a record needs at least ${RECORD_OVERHEAD_BYTES}`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + pos, bytes.length - pos);
-  const size = view.getInt32(0);
-  const magic = view.getInt32(4);
+  // One DataView per buffer (a pull body holds many records), offsets relative to `bytes`.
+  const view = viewOf(bytes);
+  const size = view.getInt32(pos);
+  const magic = view.getInt32(pos + 4);
   if (magic !== MESSAGE_MAGIC_CODE) {
     throw new ProtocolError(
       `Cannot decode message at ${pos}: magic code 0x${(magic >>> 0).toString(16)} is not a message`,
@@ -309,56 +310,57 @@ export function decodeMessageRecord(
       `Cannot decode message at ${pos}: size ${size} is outside [${RECORD_OVERHEAD_BYTES}, ${bytes.length - pos}]`,
     );
   }
-  const sysFlag = view.getInt32(36);
+  const sysFlag = view.getInt32(pos + 36);
   const bornIpBytes = (sysFlag & MessageSysFlag.BORNHOST_V6) ? 16 : 4;
   const storeIpBytes = (sysFlag & MessageSysFlag.STOREHOST_V6) ? 16 : 4;
   const sizeMin = RECORD_OVERHEAD_BYTES + (bornIpBytes - 4) + (storeIpBytes - 4);
   if (size < sizeMin) {
     throw new ProtocolError(`Cannot decode message at ${pos}: size ${size} is below ${sizeMin} for its host kinds`);
   }
-  let p = 48;
+  // Views unless asked to copy: a typed-array allocation per field costs more than the decode.
+  const copy = options.copyBody === true;
+  let p = pos + 48;
   const bornHost = {
-    ip: bytes.slice(pos + p, pos + p + bornIpBytes),
+    ip: copy ? bytes.slice(p, p + bornIpBytes) : bytes.subarray(p, p + bornIpBytes),
     port: view.getInt32(p + bornIpBytes),
   };
   p += bornIpBytes + 4;
-  const storeTimestamp = Number(view.getBigInt64(p));
+  const storeTimestamp = getI64(view, p);
   p += 8;
   const storeHost = {
-    ip: bytes.slice(pos + p, pos + p + storeIpBytes),
+    ip: copy ? bytes.slice(p, p + storeIpBytes) : bytes.subarray(p, p + storeIpBytes),
     port: view.getInt32(p + storeIpBytes),
   };
   p += storeIpBytes + 4;
   const reconsumeTimes = view.getInt32(p);
-  const preparedTransactionOffset = Number(view.getBigInt64(p + 4));
+  const preparedTransactionOffset = getI64(view, p + 4);
   p += 12;
+  const end = pos + size;
   const bodyLength = view.getInt32(p);
   p += 4;
-  if (bodyLength < 0 || p + bodyLength + 3 > size) {
+  if (bodyLength < 0 || p + bodyLength + 3 > end) {
     throw new ProtocolError(
       `Cannot decode message at ${pos}: body length ${bodyLength} runs past the record of ${size}`,
     );
   }
-  const body = options.copyBody
-    ? bytes.slice(pos + p, pos + p + bodyLength)
-    : bytes.subarray(pos + p, pos + p + bodyLength);
+  const body = copy ? bytes.slice(p, p + bodyLength) : bytes.subarray(p, p + bodyLength);
   p += bodyLength;
-  const topicLength = view.getUint8(p);
+  const topicLength = bytes[p];
   p += 1;
-  if (topicLength > topicBytesMax || p + topicLength + 2 > size) {
+  if (topicLength > topicBytesMax || p + topicLength + 2 > end) {
     throw new ProtocolError(`Cannot decode message at ${pos}: topic length ${topicLength} runs past the record`);
   }
-  const topic = decoder.decode(bytes.subarray(pos + p, pos + p + topicLength));
+  const topic = topicOf(bytes, p, topicLength);
   p += topicLength;
   const propertiesLength = view.getInt16(p);
   p += 2;
-  if (propertiesLength < 0 || p + propertiesLength !== size) {
+  if (propertiesLength < 0 || p + propertiesLength !== end) {
     throw new ProtocolError(
       `Cannot decode message at ${pos}: properties length ${propertiesLength} does not end at the record size ${size}`,
     );
   }
-  const properties = decoder.decode(bytes.subarray(pos + p, pos + p + propertiesLength));
-  const bodyCrc = view.getInt32(8);
+  const properties = propertiesLength === 0 ? "" : decoder.decode(bytes.subarray(p, p + propertiesLength));
+  const bodyCrc = view.getInt32(pos + 8);
   if (options.verifyCrc) {
     const actual = crc32Masked(body);
     if (actual !== bodyCrc) {
@@ -368,12 +370,12 @@ export function decodeMessageRecord(
   return {
     size,
     bodyCrc,
-    queueId: view.getInt32(12),
-    flag: view.getInt32(16),
-    queueOffset: Number(view.getBigInt64(20)),
-    commitLogOffset: Number(view.getBigInt64(28)),
+    queueId: view.getInt32(pos + 12),
+    flag: view.getInt32(pos + 16),
+    queueOffset: getI64(view, pos + 20),
+    commitLogOffset: getI64(view, pos + 28),
     sysFlag,
-    bornTimestamp: Number(view.getBigInt64(40)),
+    bornTimestamp: getI64(view, pos + 40),
     bornHost,
     storeTimestamp,
     storeHost,
@@ -383,6 +385,38 @@ export function decodeMessageRecord(
     topic,
     properties,
   };
+}
+
+/** A big-endian i64 as a number (rounded like `Number(BigInt)` past 2^53), without a BigInt. */
+function getI64(view: DataView, at: number): number {
+  return view.getInt32(at) * 4294967296 + view.getUint32(at + 4);
+}
+
+let lastViewBytes: Uint8Array | undefined;
+let lastView: DataView | undefined;
+
+function viewOf(bytes: Uint8Array): DataView {
+  if (bytes !== lastViewBytes) {
+    lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    lastViewBytes = bytes;
+  }
+  return lastView!;
+}
+
+/** The last topic decoded and its bytes: the records of one pull nearly always share a topic. */
+let lastTopic = "";
+let lastTopicBytes = new Uint8Array(0);
+
+function topicOf(bytes: Uint8Array, at: number, length: number): string {
+  const cached = lastTopicBytes;
+  if (cached.length === length) {
+    let i = 0;
+    while (i < length && bytes[at + i] === cached[i]) i++;
+    if (i === length) return lastTopic;
+  }
+  lastTopicBytes = bytes.slice(at, at + length);
+  lastTopic = decoder.decode(lastTopicBytes);
+  return lastTopic;
 }
 
 /** Decodes back-to-back records (a PULL or QUERY body). */
@@ -418,6 +452,33 @@ export function parseProperties(text: string): Map<string, string> {
     index = end + 1;
   }
   return map;
+}
+
+/**
+ * {@linkcode parseProperties} into a plain object (what a received message exposes), without the
+ * intermediate Map.
+ */
+export function parsePropertiesObject(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const length = text.length;
+  let index = 0;
+  while (index < length) {
+    let end = text.indexOf(PROPERTY_SEPARATOR, index);
+    if (end < 0) end = length;
+    if (end - index >= 3) {
+      const separator = text.indexOf(NAME_VALUE_SEPARATOR, index);
+      if (separator > index && separator < end - 1) {
+        const name = text.slice(index, separator);
+        const value = text.slice(separator + 1, end);
+        // An own property even for "__proto__", as Object.fromEntries would make it.
+        if (name === "__proto__") {
+          Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+        } else out[name] = value;
+      }
+    }
+    index = end + 1;
+  }
+  return out;
 }
 
 /** Writes properties as `name\u0001value\u0002…` without a trailing separator; nullish values are skipped. */
@@ -677,7 +738,7 @@ export class UniqueIdGenerator {
     this.#now = options.now ?? Date.now;
   }
 
-  /** A new id. */
+  /** A new id: the fixed prefix plus 12 hex digits, one string and no buffers (it is on the send path). */
   next(): string {
     const now = this.#now();
     if (now >= this.#nextMonthStart || now < this.#monthStart) {
@@ -685,13 +746,12 @@ export class UniqueIdGenerator {
       this.#monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
       this.#nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
     }
-    const tail = new Uint8Array(6);
-    const view = new DataView(tail.buffer);
     // Java casts to int, which wraps after ~24.8 days; readers take the bytes as unsigned.
-    view.setUint32(0, (now - this.#monthStart) >>> 0);
-    view.setInt16(4, this.#counter);
-    this.#counter = (this.#counter + 1) & 0xffff;
-    return this.#fixed + bytesToHex(tail);
+    const delta = (now - this.#monthStart) >>> 0;
+    const counter = this.#counter;
+    this.#counter = (counter + 1) & 0xffff;
+    return this.#fixed + HEX[delta >>> 24] + HEX[(delta >>> 16) & 0xff] + HEX[(delta >>> 8) & 0xff] +
+      HEX[delta & 0xff] + HEX[counter >>> 8] + HEX[counter & 0xff];
   }
 }
 

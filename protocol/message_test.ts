@@ -222,3 +222,24 @@ Deno.test("crc32 matches known vectors", () => {
   assert.equal(crc32Masked(text("hello fixture")), 407176987);
   assert.equal(bytesToHex(new Uint8Array([0, 255, 16])), "00FF10");
 });
+
+Deno.test("UniqueIdGenerator ids across a month boundary and a counter wrap keep Java's byte layout", () => {
+  let now = new Date(2026, 0, 31, 23, 59, 59, 990).getTime();
+  const gen = new UniqueIdGenerator({
+    ip: new Uint8Array(16).fill(0xfe),
+    pid: 70000,
+    instanceHash: -123456789,
+    now: () => now,
+  });
+  let previousCounter = -1;
+  for (let i = 0; i < 70000; i++) {
+    now += i % 1000 === 0 ? 7 : 0;
+    const id = gen.next();
+    assert.equal(id.length, 56);
+    assert.equal(id.slice(0, 44), "FE".repeat(16) + "1170" + "F8A432EB", "ip, pid's low 16 bits, instance hash");
+    const counter = parseInt(id.slice(52), 16);
+    assert.equal(counter, (previousCounter + 1) & 0xffff);
+    previousCounter = counter;
+    assert.equal(uniqueIdTimestamp(id, now), now);
+  }
+});
