@@ -18,7 +18,7 @@ import {
   type MessageRecord,
   MessageSysFlag,
   NAME_VALUE_SEPARATOR,
-  parseProperties,
+  parsePropertiesObject,
   PROPERTY_SEPARATOR,
   type SocketAddress,
 } from "../protocol/message.ts";
@@ -323,13 +323,18 @@ export class ReceivedMessage {
   readonly #storeHost: SocketAddress;
   #offsetMsgId: string | undefined;
 
-  constructor(record: MessageRecord, brokerName: string, properties: Record<string, string>) {
+  constructor(
+    record: MessageRecord,
+    brokerName: string,
+    properties: Record<string, string>,
+    queue: MessageQueue = { topic: record.topic, brokerName, queueId: record.queueId },
+  ) {
     const { body, compressed } = decompressBody(record.body, record.sysFlag);
     this.topic = record.topic;
     this.body = body;
     this.bodyCompressed = compressed;
     this.properties = properties;
-    this.queue = { topic: record.topic, brokerName, queueId: record.queueId };
+    this.queue = queue;
     this.queueOffset = record.queueOffset;
     this.commitLogOffset = record.commitLogOffset;
     this.bornTimestamp = record.bornTimestamp;
@@ -434,18 +439,27 @@ export interface DecodePulledOptions {
 export function decodePulledMessages(body: Uint8Array, options: DecodePulledOptions): ReceivedMessage[] {
   const out: ReceivedMessage[] = [];
   const retry = options.group !== undefined ? retryTopic(options.group) : undefined;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  // The same for every message of a pull: computed once.
+  const minOffset = options.minOffset !== undefined ? String(options.minOffset) : undefined;
+  const maxOffset = options.maxOffset !== undefined ? String(options.maxOffset) : undefined;
+  let queue: MessageQueue | undefined;
   let pos = 0;
   while (pos < body.length) {
-    const record = decodeMessageRecord(body, pos);
+    const record = decodeMessageRecord(body, pos, {}, view);
     pos += record.size;
-    const properties = Object.fromEntries(parseProperties(record.properties));
+    const properties = parsePropertiesObject(record.properties);
     if (options.tags && options.tags.size > 0) {
       const tag = properties.TAGS;
       if (tag === undefined || !options.tags.has(tag)) continue;
     }
-    if (options.minOffset !== undefined) properties.MIN_OFFSET = String(options.minOffset);
-    if (options.maxOffset !== undefined) properties.MAX_OFFSET = String(options.maxOffset);
-    const message = new ReceivedMessage(record, options.brokerName, properties);
+    if (minOffset !== undefined) properties.MIN_OFFSET = minOffset;
+    if (maxOffset !== undefined) properties.MAX_OFFSET = maxOffset;
+    // A pull reads one queue: its messages share one queue object.
+    if (queue === undefined || queue.topic !== record.topic || queue.queueId !== record.queueId) {
+      queue = { topic: record.topic, brokerName: options.brokerName, queueId: record.queueId };
+    }
+    const message = new ReceivedMessage(record, options.brokerName, properties, queue);
     if (retry !== undefined && record.topic === retry && properties.RETRY_TOPIC) message.topic = properties.RETRY_TOPIC;
     out.push(message);
   }

@@ -279,7 +279,9 @@ export interface DecodeRecordOptions {
 }
 
 /**
- * Decodes the record at `pos` of `bytes`.
+ * Decodes the record at `pos` of `bytes`. `view` (a DataView over all of `bytes`) may be passed
+ * by callers decoding many records of one buffer. Topic, host addresses and body are views of
+ * `bytes` unless `copyBody` is set.
  *
  * @throws {ProtocolError} on a wrong magic code, a size that does not match the fields, a field
  * running past the record, or (with `verifyCrc`) a body CRC mismatch.
@@ -288,6 +290,7 @@ export function decodeMessageRecord(
   bytes: Uint8Array,
   pos = 0,
   options: DecodeRecordOptions = {},
+  view: DataView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
 ): MessageRecord & { size: number } {
   if (bytes.length - pos < RECORD_OVERHEAD_BYTES) {
     throw new ProtocolError(
@@ -296,8 +299,6 @@ export function decodeMessageRecord(
       } bytes left, a record needs at least ${RECORD_OVERHEAD_BYTES}`,
     );
   }
-  // One DataView per buffer (a pull body holds many records), offsets relative to `bytes`.
-  const view = viewOf(bytes);
   const size = view.getInt32(pos);
   const magic = view.getInt32(pos + 4);
   if (magic !== MESSAGE_MAGIC_CODE) {
@@ -392,17 +393,6 @@ function getI64(view: DataView, at: number): number {
   return view.getInt32(at) * 4294967296 + view.getUint32(at + 4);
 }
 
-let lastViewBytes: Uint8Array | undefined;
-let lastView: DataView | undefined;
-
-function viewOf(bytes: Uint8Array): DataView {
-  if (bytes !== lastViewBytes) {
-    lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    lastViewBytes = bytes;
-  }
-  return lastView!;
-}
-
 /** The last topic decoded and its bytes: the records of one pull nearly always share a topic. */
 let lastTopic = "";
 let lastTopicBytes = new Uint8Array(0);
@@ -422,9 +412,10 @@ function topicOf(bytes: Uint8Array, at: number, length: number): string {
 /** Decodes back-to-back records (a PULL or QUERY body). */
 export function decodeMessageRecords(bytes: Uint8Array, options: DecodeRecordOptions = {}): MessageRecord[] {
   const records: MessageRecord[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   while (pos < bytes.length) {
-    const record = decodeMessageRecord(bytes, pos, options);
+    const record = decodeMessageRecord(bytes, pos, options, view);
     records.push(record);
     pos += record.size;
   }

@@ -19,6 +19,7 @@ import {
   MessageSysFlag,
   parseIp,
   parseProperties,
+  parsePropertiesObject,
   parseSocketAddress,
   RECORD_OVERHEAD_BYTES,
   storeTimestampPosition,
@@ -242,4 +243,43 @@ Deno.test("UniqueIdGenerator ids across a month boundary and a counter wrap keep
     previousCounter = counter;
     assert.equal(uniqueIdTimestamp(id, now), now);
   }
+});
+
+Deno.test("parsePropertiesObject() reads what parseProperties() reads, into a plain object", () => {
+  for (
+    const text of [
+      "",
+      "A\u0001b",
+      "UNIQ_KEY\u0001x\u0002TAGS\u0001t\u0002",
+      "a\u0001\u0002\u0001b\u0002k\u0001v\u0002k\u0001w",
+    ]
+  ) {
+    assert.deepStrictEqual(parsePropertiesObject(text), Object.fromEntries(parseProperties(text)));
+  }
+  const proto = parsePropertiesObject("__proto__\u0001x");
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(proto, "__proto__")?.value, "x");
+});
+
+Deno.test("decodeMessageRecord() reads 64-bit fields past 2^53 as Number(BigInt) does", () => {
+  const record = {
+    topic: "t",
+    queueId: 1,
+    flag: 0,
+    queueOffset: 2 ** 60 + 2 ** 9,
+    commitLogOffset: 7,
+    sysFlag: 0,
+    bornTimestamp: 1,
+    bornHost: { ip: new Uint8Array([127, 0, 0, 1]), port: 1 },
+    storeTimestamp: 2,
+    storeHost: { ip: new Uint8Array([127, 0, 0, 1]), port: 2 },
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0,
+    body: new Uint8Array([1]),
+    properties: "",
+  };
+  const bytes = encodeMessageRecord(record);
+  const decoded = decodeMessageRecord(bytes);
+  assert.equal(decoded.queueOffset, Number(BigInt(2 ** 60 + 2 ** 9)));
+  assert.deepStrictEqual(decoded.bornHost.ip, new Uint8Array([127, 0, 0, 1]));
 });
