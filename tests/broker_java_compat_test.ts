@@ -305,3 +305,57 @@ Deno.test("broker: a delayed message keeps the sender's WAIT, a batch's shared p
     await cluster.close();
   }
 });
+
+Deno.test("broker: a held pull woken after its group changed subscription is filtered by the new one", async () => {
+  // A Java consumer that re-subscribes (tag A → B) while its pull is held got an A message:
+  // RocketMQ re-executes a woken pull from the start, looking the subscription up again.
+  const cluster = await startCluster();
+  const client = new RemotingClient();
+  const addr = cluster.brokerAddr;
+  const heartbeatWithTag = (tag: string, subVersion: number) =>
+    createRequest(RequestCode.HEART_BEAT, {}, {
+      body: encodeJsonBody({
+        clientID: "127.0.0.1@switcher",
+        consumerDataSet: [{
+          consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+          consumeType: "CONSUME_PASSIVELY",
+          groupName: "Switch",
+          messageModel: "CLUSTERING",
+          subscriptionDataSet: [{ topic: "Tagged", subString: tag, subVersion, expressionType: "TAG" }],
+          unitMode: false,
+        }],
+        producerDataSet: [],
+      }),
+    });
+  try {
+    await createTopic(client, addr, "Tagged", 1);
+    assert.equal((await client.invoke(addr, heartbeatWithTag("A", 1))).code, ResponseCode.SUCCESS);
+    const held = client.invoke(
+      addr,
+      createRequest(
+        RequestCode.PULL_MESSAGE,
+        toExtFields({
+          consumerGroup: "Switch",
+          topic: "Tagged",
+          queueId: 0,
+          queueOffset: 0,
+          maxMsgNums: 32,
+          sysFlag: 0x2, // SUSPEND, no SUBSCRIPTION: the broker uses the heartbeat's
+          commitOffset: 0,
+          suspendTimeoutMillis: 5000,
+          subVersion: 1,
+        }),
+      ),
+      10_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await client.invoke(addr, heartbeatWithTag("B", 2))).code, ResponseCode.SUCCESS);
+    assert.equal((await sendV2(client, addr, { topic: "Tagged", body: "a", properties: { TAGS: "A" } })).code, 0);
+    const response = await held;
+    assert.equal(response.code, ResponseCode.PULL_RETRY_IMMEDIATELY, "the A message no longer matches");
+    assert.equal(response.extFields.nextBeginOffset, "1");
+  } finally {
+    await client.close();
+    await cluster.close();
+  }
+});

@@ -12,7 +12,7 @@
 
 import { Perm } from "../../protocol/bodies.ts";
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
-import { readHeader } from "../../protocol/header.ts";
+import { type Header, readHeader } from "../../protocol/header.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import { buildSubscription, type SubscriptionData, tagFilterOf } from "../clients.ts";
 import { BrokerError, getStatusCode, NoPermissionError, TopicNotFoundError } from "../errors.ts";
@@ -46,34 +46,7 @@ const PULL_SCHEMA = {
 export async function handlePullMessage(request: RemotingCommand, s: BrokerServices): Promise<RemotingCommand | null> {
   const h = readHeader("PULL_MESSAGE header", PULL_SCHEMA, request.extFields);
   const c = s.config;
-  if ((c.brokerPermission & Perm.READ) === 0) {
-    throw new NoPermissionError(`the broker[${c.brokerName}] pulling message is forbidden`);
-  }
-  const group = s.groups.find(h.consumerGroup);
-  if (!group) {
-    throw new BrokerError(
-      ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
-      `subscription group [${h.consumerGroup}] does not exist, See http://rocketmq.apache.org/docs/faq/`,
-    );
-  }
-  if (!group.consumeEnable) throw new NoPermissionError(`subscription group no permission, ${h.consumerGroup}`);
-  const topic = s.topics.get(h.topic);
-  if (!topic) throw new TopicNotFoundError(h.topic);
-  if ((topic.perm & Perm.READ) === 0) throw new NoPermissionError(`the topic[${h.topic}] pulling message is forbidden`);
-  if (h.queueId < 0 || h.queueId >= topic.readQueueNums) {
-    throw new BrokerError(
-      ResponseCode.SYSTEM_ERROR,
-      `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${topic.readQueueNums}] consumer:[${h.consumerGroup}]`,
-    );
-  }
-  const subscription = subscriptionOf(h, s);
-  if (subscription.expressionType !== "TAG" && !c.enablePropertyFilter) {
-    throw new BrokerError(
-      ResponseCode.SYSTEM_ERROR,
-      `The broker does not support consumer to filter message by ${subscription.expressionType}`,
-    );
-  }
-  const filter = tagFilterOf(subscription);
+  const filter = checkedFilter(h, s);
   const suspend = (h.sysFlag & PullSysFlag.SUSPEND) !== 0;
   const holdMs = Math.min(
     c.longPollingEnable ? Math.max(0, h.suspendTimeoutMillis) : c.shortPollingTimeMills,
@@ -101,7 +74,47 @@ export async function handlePullMessage(request: RemotingCommand, s: BrokerServi
   // A message dispatched while the read above was finishing would not wake us: look once more.
   if (s.store.maxQueueOffset(h.topic, h.queueId) > h.queueOffset) wakeNow();
   await woken;
-  return await readOnce(request, h, s, filter);
+  // Re-executed as RocketMQ does: the checks and the group's subscription are looked up again,
+  // so a consumer that changed its subscription while held is filtered by the new one.
+  return await readOnce(request, h, s, checkedFilter(h, s));
+}
+
+type PullHeader = Header<typeof PULL_SCHEMA>;
+
+/**
+ * The permission, group, topic and queue checks of a pull, then its tag filter (undefined when
+ * everything matches) from the request's or the group's subscription.
+ */
+function checkedFilter(h: PullHeader, s: BrokerServices): ((tagsCode: number) => boolean) | undefined {
+  const c = s.config;
+  if ((c.brokerPermission & Perm.READ) === 0) {
+    throw new NoPermissionError(`the broker[${c.brokerName}] pulling message is forbidden`);
+  }
+  const group = s.groups.find(h.consumerGroup);
+  if (!group) {
+    throw new BrokerError(
+      ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
+      `subscription group [${h.consumerGroup}] does not exist, See http://rocketmq.apache.org/docs/faq/`,
+    );
+  }
+  if (!group.consumeEnable) throw new NoPermissionError(`subscription group no permission, ${h.consumerGroup}`);
+  const topic = s.topics.get(h.topic);
+  if (!topic) throw new TopicNotFoundError(h.topic);
+  if ((topic.perm & Perm.READ) === 0) throw new NoPermissionError(`the topic[${h.topic}] pulling message is forbidden`);
+  if (h.queueId < 0 || h.queueId >= topic.readQueueNums) {
+    throw new BrokerError(
+      ResponseCode.SYSTEM_ERROR,
+      `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${topic.readQueueNums}] consumer:[${h.consumerGroup}]`,
+    );
+  }
+  const subscription = subscriptionOf(h, s);
+  if (subscription.expressionType !== "TAG" && !c.enablePropertyFilter) {
+    throw new BrokerError(
+      ResponseCode.SYSTEM_ERROR,
+      `The broker does not support consumer to filter message by ${subscription.expressionType}`,
+    );
+  }
+  return tagFilterOf(subscription);
 }
 
 function subscriptionOf(
