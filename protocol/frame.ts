@@ -408,57 +408,29 @@ export class FrameDecoder {
     const commands: RemotingCommand[] = [];
     this.#chunkLent = false;
     try {
-      let data: Uint8Array;
-      let pos: number;
-      let end: number;
-      if (this.#start === this.#end) {
-        data = chunk;
-        pos = 0;
-        end = chunk.length;
-      } else {
-        this.#append(chunk);
-        data = this.#buffer!;
-        pos = this.#start;
-        end = this.#end;
+      let pos = 0;
+      if (this.#start !== this.#end) {
+        // Only the pending frame is assembled in the buffer: the rest of the chunk is decoded in place.
+        pos = this.#completePending(chunk, commands);
+        if (this.#start !== this.#end) return commands;
       }
+      const end = chunk.length;
       const decodeOptions = this.#decodeOptions;
       let lent = false;
       let pendingFrameBytes = 0;
       while (end - pos >= 4) {
-        const length = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) | 0;
-        if (length < 4 || length > this.#frameBytesMax - 4) {
-          throw new ProtocolError(
-            `Cannot decode frame: length ${length} is outside [4, ${this.#frameBytesMax - 4}]`,
-          );
-        }
+        const length = this.#frameLength(chunk, pos);
         if (end - pos < 4 + length) {
           pendingFrameBytes = 4 + length;
           break;
         }
-        const command = decodeFrameContent(data.subarray(pos + 4, pos + 4 + length), decodeOptions);
+        const command = decodeFrameContent(chunk.subarray(pos + 4, pos + 4 + length), decodeOptions);
         if (decodeOptions && command.body) lent = true;
         commands.push(command);
         pos += 4 + length;
       }
-      if (data === chunk) {
-        this.#chunkLent = lent;
-        this.#start = this.#end = 0;
-        if (pos < end) this.#keep(chunk.subarray(pos, end), pendingFrameBytes);
-      } else if (lent) {
-        // Bodies view the buffer: it is theirs now; an unfinished tail moves to a new one.
-        const tail = data.subarray(pos, end);
-        this.#buffer = undefined;
-        this.#start = this.#end = 0;
-        if (tail.length > 0) this.#keep(tail, pendingFrameBytes);
-      } else {
-        this.#start = pos;
-        if (pendingFrameBytes > 0) this.#reserve(pendingFrameBytes);
-      }
-      if (this.#start === this.#end) {
-        this.#start = this.#end = 0;
-        // Nothing pending: give the buffer back, so an idle connection holds no decode buffer.
-        this.#buffer = undefined;
-      }
+      this.#chunkLent = lent;
+      if (pos < end) this.#keep(chunk.subarray(pos, end), pendingFrameBytes);
       return commands;
     } catch (error) {
       this.#failed = true;
@@ -466,6 +438,44 @@ export class FrameDecoder {
       this.#buffer = undefined;
       throw error;
     }
+  }
+
+  /** The length prefix at `pos`, checked against the frame bounds. */
+  #frameLength(data: Uint8Array, pos: number): number {
+    const length = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) | 0;
+    if (length < 4 || length > this.#frameBytesMax - 4) {
+      throw new ProtocolError(`Cannot decode frame: length ${length} is outside [4, ${this.#frameBytesMax - 4}]`);
+    }
+    return length;
+  }
+
+  /**
+   * Appends to the pending frame what of `chunk` it still lacks and decodes it once complete.
+   * Returns the bytes of `chunk` used; the frame is still pending when `#start !== #end` after.
+   */
+  #completePending(chunk: Uint8Array, commands: RemotingCommand[]): number {
+    let used = 0;
+    let held = this.#end - this.#start;
+    if (held < 4) {
+      used = Math.min(4 - held, chunk.length);
+      this.#append(chunk.subarray(0, used));
+      held += used;
+      if (held < 4) return used;
+    }
+    const frameBytes = 4 + this.#frameLength(this.#buffer!, this.#start);
+    this.#reserve(frameBytes);
+    const take = Math.min(frameBytes - held, chunk.length - used);
+    this.#append(chunk.subarray(used, used + take));
+    used += take;
+    if (this.#end - this.#start < frameBytes) return used;
+    const buffer = this.#buffer!;
+    const command = decodeFrameContent(buffer.subarray(this.#start + 4, this.#start + frameBytes), this.#decodeOptions);
+    commands.push(command);
+    // Nothing pending now. A body may view the buffer (lendBodies): it is the body's from now on;
+    // otherwise it is dropped too, so an idle connection holds no decode buffer.
+    this.#buffer = undefined;
+    this.#start = this.#end = 0;
+    return used;
   }
 
   /** Keeps the unfinished tail of a chunk, with room for the whole frame when its size is known. */

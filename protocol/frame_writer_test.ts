@@ -102,3 +102,33 @@ Deno.test("FrameWriter.release() drops the buffers only when nothing is queued",
   writer.append(request);
   assert.deepStrictEqual(new FrameDecoder().push(concat(writer.take())).length, 1);
 });
+
+Deno.test("FrameDecoder decodes the same frames whatever the chunking, lending bodies or not", () => {
+  let seed = 12345;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const commands = Array.from({ length: 60 }, (_, i) =>
+    createRequest(310, { a: `g${i}`, i: "x".repeat(i * 7) }, {
+      body: i % 3 === 0 ? undefined : new Uint8Array(i % 5 === 0 ? 70_000 : i * 13).fill(i),
+    }));
+  const stream = concat(commands.map(encodeFrame));
+  for (const lendBodies of [false, true]) {
+    for (let round = 0; round < 20; round++) {
+      const decoder = new FrameDecoder({ lendBodies });
+      const decoded = [];
+      for (let pos = 0; pos < stream.length;) {
+        const size = round === 0 ? 1 : 1 + Math.floor(random() * (round < 10 ? 3000 : 200_000));
+        decoded.push(...decoder.push(stream.subarray(pos, pos + size)));
+        pos += size;
+      }
+      assert.deepStrictEqual(decoder.bufferedBytes, 0);
+      assert.deepStrictEqual(
+        decoded.map((c) => [c.extFields.a, c.body?.length ?? 0, c.body?.[0]]),
+        commands.map((c) => [
+          c.extFields.a,
+          c.body?.length ?? 0,
+          c.body?.[0],
+        ]),
+      );
+    }
+  }
+});
