@@ -11,6 +11,7 @@ import { AdminOps, nameServerSource } from "../ops/admin_ops.ts";
 import { AuditLog } from "../ops/audit.ts";
 import { remoteInvoker, signingInvoker } from "../ops/invoker.ts";
 import { type AdminCommand, COMMON_OPTIONS, parseFlags } from "./_command.ts";
+import { bench } from "./bench.ts";
 import { brokerStatus } from "./broker_status.ts";
 import { clusterList } from "./cluster_list.ts";
 import { consumerConnection } from "./consumer_connection.ts";
@@ -59,6 +60,7 @@ export const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map(
     dlqList,
     dlqResend,
     dlqRedrive,
+    bench,
   ].map((c) => [c.name, c]),
 );
 
