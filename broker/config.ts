@@ -86,6 +86,12 @@ export interface BrokerConfig {
   sendConcurrencyMax: number;
   /** Broker → client call timeout (RocketMQ: 10 s for admin relays). */
   clientRequestTimeoutMills: number;
+  /** A transaction half message younger than this is not checked yet (ms). */
+  transactionTimeOut: number;
+  /** Checks of an undecided half message before it is moved to TRANS_CHECK_MAX_TIME_TOPIC. */
+  transactionCheckMax: number;
+  /** How often undecided half messages are checked (ms). */
+  transactionCheckInterval: number;
   /** Check every request against the plain ACL file (RocketMQ 4.x ACL 1.0). */
   aclEnable: boolean;
   /** The ACL rules (RocketMQ: `$ROCKETMQ_HOME/conf/plain_acl.yml`); re-read when it changes. */
@@ -146,6 +152,9 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   longPollMsMax: 25_000,
   sendConcurrencyMax: 8192,
   clientRequestTimeoutMills: 10_000,
+  transactionTimeOut: 6000,
+  transactionCheckMax: 15,
+  transactionCheckInterval: 60_000,
   aclEnable: false,
   aclFile: "conf/plain_acl.yml",
 };
@@ -215,9 +224,6 @@ export const IGNORED_KEYS = new Set([
   "maxIndexNum",
   "messageIndexEnable",
   "messageIndexSafe",
-  "transactionTimeOut",
-  "transactionCheckMax",
-  "transactionCheckInterval",
   "compressedRegister",
   "forceRegister",
   "brokerFastFailureEnable",
@@ -247,6 +253,7 @@ export const IGNORED_KEYS = new Set([
  * topics), which a run-time change would show in GET_BROKER_CONFIG without it taking effect.
  */
 export const RESTART_ONLY_KEYS = new Set([
+  "transactionCheckInterval",
   "brokerClusterName",
   "brokerName",
   "brokerId",
@@ -309,6 +316,7 @@ const ENUMS: Record<string, readonly string[]> = {
 
 /** Keys that must be at least 1. */
 const POSITIVE_KEYS = new Set([
+  "transactionCheckInterval",
   "mappedFileSizeCommitLog",
   "mappedFileSizeConsumeQueue",
   "maxMessageSize",

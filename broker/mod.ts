@@ -33,6 +33,7 @@ import type { BrokerServices } from "./processors/context.ts";
 import { createBrokerProcessors, createVipProcessors } from "./processors/mod.ts";
 import { BrokerRegistration } from "./registration.ts";
 import { ScheduleService } from "./schedule.ts";
+import { TransactionService } from "./transactions.ts";
 import { BrokerStats } from "./stats.ts";
 import { openMessageStore } from "./store/mod.ts";
 import { type MessageStore, PutMessageStatus } from "./store/store.ts";
@@ -179,6 +180,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   });
   await schedule.load(`${root}/config/delayOffset.json`);
 
+  const transactions = new TransactionService({
+    store,
+    topics,
+    offsets,
+    producers,
+    putInner,
+    settings: config,
+    log,
+    storeHost: () => services.storeHost,
+  });
+  transactions.ensureTopics();
   const services: BrokerServices = {
     config,
     store,
@@ -190,6 +202,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     pullHold,
     locks,
     schedule,
+    transactions,
     stats,
     log,
     brokerAddr: "",
@@ -215,6 +228,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     clientManage: { concurrencyMax: 64, queueLengthMax: 100_000 },
     consumerManage: { concurrencyMax: 256, queueLengthMax: 100_000 },
     admin: { concurrencyMax: 64, queueLengthMax: config.adminThreadPoolQueueCapacity },
+    transaction: { concurrencyMax: 64, queueLengthMax: config.sendThreadPoolQueueCapacity },
   };
   const onConnectionClosed = (connection: { id: number }) => {
     producers.connectionClosed(connection.id);
@@ -257,6 +271,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   registrationRef.current = registration;
   await registration.start();
   schedule.start();
+  transactions.start();
 
   const flushTimer = setInterval(() => {
     void offsets.flush();
@@ -298,6 +313,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
         unsubscribe();
         acl?.close();
         await schedule.close();
+        await transactions.close();
         await Promise.all([offsets.flush(), topics.flush(), groups.flush()]);
         await store.close();
         log.info("Broker {brokerName} stopped", { brokerName: config.brokerName });

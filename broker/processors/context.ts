@@ -21,6 +21,7 @@ import type { BrokerStats } from "../stats.ts";
 import type { MessageStore, PutMessageResult } from "../store/store.ts";
 import type { SubscriptionGroupManager } from "../subscription_groups.ts";
 import type { TopicManager } from "../topics.ts";
+import type { TransactionService } from "../transactions.ts";
 
 /** Services the broker's handlers call. */
 export interface BrokerServices {
@@ -34,6 +35,7 @@ export interface BrokerServices {
   pullHold: PullHoldService;
   locks: RebalanceLockManager;
   schedule: ScheduleService;
+  transactions: TransactionService;
   stats: BrokerStats;
   log: Logger;
   /** This broker's `brokerIP1:listenPort`, as registered. */

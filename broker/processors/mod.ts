@@ -12,6 +12,7 @@ import { handleCheckClientConfig } from "./check_client_config.ts";
 import { handleConsumerSendMsgBack } from "./consumer_send_msg_back.ts";
 import { handleQueryConsumerOffset, handleUpdateConsumerOffset } from "./consumer_offset.ts";
 import type { BrokerServices } from "./context.ts";
+import { handleEndTransaction } from "./end_transaction.ts";
 import { handleGetConsumerListByGroup } from "./get_consumer_list_by_group.ts";
 import { handleHeartBeat } from "./heart_beat.ts";
 import { handlePullMessage } from "./pull_message.ts";
@@ -31,7 +32,15 @@ import { handleUnregisterClient } from "./unregister_client.ts";
 export type { BrokerServices } from "./context.ts";
 
 /** Lanes: bounded work queues, named as RocketMQ names its executors. */
-export type BrokerLane = "send" | "pull" | "query" | "heartbeat" | "clientManage" | "consumerManage" | "admin";
+export type BrokerLane =
+  | "send"
+  | "pull"
+  | "query"
+  | "heartbeat"
+  | "clientManage"
+  | "consumerManage"
+  | "admin"
+  | "transaction";
 
 /** Builds the broker's code → handler table over `s` (the main port's table). */
 export function createBrokerProcessors(s: BrokerServices): ProcessorTable {
@@ -43,6 +52,7 @@ export function createBrokerProcessors(s: BrokerServices): ProcessorTable {
     [RequestCode.SEND_REPLY_MESSAGE, { lane: "send", handle: (r, c) => handleSendReplyMessage(r, c, s) }],
     [RequestCode.SEND_REPLY_MESSAGE_V2, { lane: "send", handle: (r, c) => handleSendReplyMessage(r, c, s) }],
     [RequestCode.CONSUMER_SEND_MSG_BACK, { lane: "send", handle: (r) => handleConsumerSendMsgBack(r, s) }],
+    [RequestCode.END_TRANSACTION, { lane: "transaction", handle: (r) => handleEndTransaction(r, s) }],
     [RequestCode.PULL_MESSAGE, { lane: "pull", handle: (r) => handlePullMessage(r, s) }],
     [RequestCode.QUERY_MESSAGE, { lane: "query", handle: (r) => handleQueryMessage(r, s) }],
     [RequestCode.VIEW_MESSAGE_BY_ID, { lane: "query", handle: (r) => handleViewMessageById(r, s) }],

@@ -35,6 +35,7 @@ import {
   TopicNotFoundError,
 } from "../errors.ts";
 import { indexKeysOf, type InnerMessage } from "../inner_message.ts";
+import { prepareHalfMessage } from "../transactions.ts";
 import { PutMessageStatus, type StoreBatchEntry } from "../store/store.ts";
 import {
   DLQ_NUMS_PER_GROUP,
@@ -179,10 +180,9 @@ export async function handleSendMessage(
   if (queueId < 0) queueId = Math.floor(Math.random() * Math.max(1, topicConfig.writeQueueNums));
 
   const properties = parseProperties(header.properties ?? "");
-  if (properties.get(MessageProperty.TRAN_MSG) === "true") {
-    throw new NoPermissionError(
-      `the broker[${c.brokerName}] sending transaction message is forbidden: transactional messages are not supported yet`,
-    );
+  const transactional = properties.get(MessageProperty.TRAN_MSG) === "true";
+  if (transactional && c.rejectTransactionMessage) {
+    throw new NoPermissionError(`the broker[${c.brokerName}] sending transaction message is forbidden`);
   }
   const sysFlag = topicConfig.topicFilterType === "MULTI_TAG"
     ? header.sysFlag | MessageSysFlag.MULTI_TAGS
@@ -226,6 +226,8 @@ export async function handleSendMessage(
     body,
     properties,
   };
+  // A transactional send stores a half message, invisible to consumers until END_TRANSACTION.
+  if (transactional && !isBatch) prepareHalfMessage(inner);
   const result = await s.putInner(inner);
   const mapped = putStatusResponse(result.status, result.reason);
   if (result.status !== PutMessageStatus.PUT_OK && result.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
