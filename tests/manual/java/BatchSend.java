@@ -34,8 +34,9 @@ public class BatchSend {
     Common.check(r.getSendStatus() == SendStatus.SEND_OK, "status " + r);
     Common.check(r.getMsgId().split(",").length == n, "msgIds " + r.getMsgId());
     Common.check(r.getOffsetMsgId().split(",").length == n, "offsetMsgIds " + r.getOffsetMsgId());
-    SendResult r2 = producer.send(batch.subList(0, 3), new MessageQueue(topic, r.getMessageQueue().getBrokerName(), 2));
-    Common.check(r2.getMessageQueue().getQueueId() == 2, "batch to queue 2 " + r2);
+    int other = (r.getMessageQueue().getQueueId() + 1) % 4;
+    SendResult r2 = producer.send(batch.subList(0, 3), new MessageQueue(topic, r.getMessageQueue().getBrokerName(), other));
+    Common.check(r2.getMessageQueue().getQueueId() == other, "batch to queue " + other + ": " + r2);
     Map<String, MessageExt> got = new ConcurrentHashMap<>();
     DefaultMQPushConsumer consumer = Common.pushConsumer(Common.unique("JBatchC"), Common.unique("c"));
     consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);

