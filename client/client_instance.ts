@@ -17,7 +17,13 @@
 import type { AclCredentials } from "../protocol/acl_signature.ts";
 import { networkInterfaces } from "node:os";
 import process from "node:process";
-import { createRequest, createResponse, type ExtFields, type RemotingCommand } from "../protocol/command.ts";
+import {
+  createRequest,
+  createResponse,
+  type ExtFields,
+  type RemotingCommand,
+  SerializeType,
+} from "../protocol/command.ts";
 import { decodeJsonBody, encodeJsonBody, MASTER_ID } from "../protocol/bodies.ts";
 import { decodeMessageRecord, parseIp, parseProperties } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
@@ -60,6 +66,13 @@ export interface ClientOptions {
   connect?: Connect;
   /** ACL 1.0 credentials: every request is signed with them (brokers with `aclEnable=true`). */
   credentials?: AclCredentials;
+  /**
+   * Header serialization of requests: `"ROCKETMQ"` (default: RocketMQ's binary headers, which
+   * every 4.x broker and NameServer reads, as Java clients send them with
+   * `rocketmq.serialize.type=ROCKETMQ`; several times cheaper to write and read than JSON) or
+   * `"JSON"` (Java's default).
+   */
+  serializeType?: "ROCKETMQ" | "JSON";
 }
 
 /** The producer group every consumer's heartbeat lists, as Java's inner producer does. */
@@ -209,6 +222,7 @@ export class ClientInstance {
       onServerRequest: (request, addr) => this.#serveRequest(request, addr),
       connect: options.connect,
       credentials: options.credentials,
+      serializeType: options.serializeType === "JSON" ? SerializeType.JSON : SerializeType.ROCKETMQ,
     });
     this.routes = new RouteCache({
       nameServers,

@@ -21,8 +21,9 @@ import {
   ONEWAY_FLAG,
   type RemotingCommand,
   SerializeType,
+  type SerializeTypeValue,
 } from "../protocol/command.ts";
-import { encodeFrameParts, FrameDecoder, jsonHeaderText } from "../protocol/frame.ts";
+import { binaryHeaderBytesMax, encodeBinaryHeaderInto, FrameDecoder, jsonHeaderText } from "../protocol/frame.ts";
 import { frameBytesMax } from "../protocol/limits.ts";
 import { requestCodeName } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
@@ -50,6 +51,12 @@ export interface RemotingClientOptions {
   connect?: Connect;
   /** Signs every request with these ACL 1.0 credentials (RocketMQ `AclClientRPCHook`). */
   credentials?: AclCredentials;
+  /**
+   * Header serialization of every request sent (the broker answers in the same): `ROCKETMQ`
+   * binary headers (Java's `rocketmq.serialize.type=ROCKETMQ`) or `JSON`. Default: each
+   * request's own (JSON from `createRequest`).
+   */
+  serializeType?: SerializeTypeValue;
 }
 
 /** A failed call: no connection, or no answer in time. */
@@ -106,20 +113,18 @@ class OutboundBuffer {
    * @throws {RangeError} when the frame would exceed `frameBytesMax` (nothing is appended).
    */
   append(command: RemotingCommand): void {
-    if (command.serializeType !== SerializeType.JSON) {
-      for (const part of encodeFrameParts(command)) {
-        this.#reserve(part.length);
-        this.#bytes.set(part, this.length);
-        this.length += part.length;
-      }
-      return;
-    }
-    const text = jsonHeaderText(command);
     const body = command.body;
     const bodyLength = body?.length ?? 0;
-    this.#reserve(8 + text.length * 3 + bodyLength);
     const start = this.length;
-    const { written } = textEncoder.encodeInto(text, this.#bytes.subarray(start + 8));
+    let written: number;
+    if (command.serializeType === SerializeType.ROCKETMQ) {
+      this.#reserve(8 + binaryHeaderBytesMax(command) + bodyLength);
+      written = encodeBinaryHeaderInto(command, this.#bytes, start + 8);
+    } else {
+      const text = jsonHeaderText(command);
+      this.#reserve(8 + text.length * 3 + bodyLength);
+      written = textEncoder.encodeInto(text, this.#bytes.subarray(start + 8)).written;
+    }
     const total = 8 + written + bodyLength;
     if (total > frameBytesMax) {
       throw new RangeError(
@@ -127,7 +132,7 @@ class OutboundBuffer {
       );
     }
     this.#view.setInt32(start, total - 4);
-    this.#view.setInt32(start + 4, written); // serialize type 0 (JSON) in the top byte
+    this.#view.setInt32(start + 4, (command.serializeType << 24) | written);
     if (body && bodyLength > 0) this.#bytes.set(body, start + 8 + written);
     this.length = start + total;
   }
@@ -365,6 +370,7 @@ export class RemotingClient {
   #closed = false;
 
   readonly #credentials: AclCredentials | undefined;
+  readonly #serializeType: SerializeTypeValue | undefined;
 
   constructor(options: RemotingClientOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 3000;
@@ -379,6 +385,7 @@ export class RemotingClient {
     this.#onServerRequest = options.onServerRequest;
     this.#connect = options.connect ?? defaultConnect;
     this.#credentials = options.credentials;
+    this.#serializeType = options.serializeType;
   }
 
   /** Whether `close()` was called. */
@@ -412,7 +419,7 @@ export class RemotingClient {
       remark: request.remark,
       extFields: request.extFields,
       body: request.body,
-      serializeType: request.serializeType,
+      serializeType: this.#serializeType ?? request.serializeType,
     };
   }
 

@@ -74,46 +74,84 @@ export function jsonHeaderText(command: RemotingCommand): string {
   return JSON.stringify(header);
 }
 
+/**
+ * Most bytes the ROCKETMQ binary header of `command` can take (UTF-8 is at most 3 bytes per
+ * UTF-16 unit), for callers that encode it into their own buffer with
+ * {@linkcode encodeBinaryHeaderInto}.
+ */
+export function binaryHeaderBytesMax(command: RemotingCommand): number {
+  let bytes = BINARY_HEADER_FIXED_BYTES + (command.remark?.length ?? 0) * 3;
+  const ext = command.extFields;
+  for (const key in ext) {
+    const value = ext[key];
+    if (value !== undefined && value !== null) bytes += 6 + key.length * 3 + String(value).length * 3;
+  }
+  return bytes;
+}
+
+function putInt32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
+}
+
+/**
+ * Writes `text` as UTF-8 at `at`: byte by byte while it is ASCII (header keys and values nearly
+ * always are; a per-string `encodeInto` would cost a call and a view each), `encodeInto` for the
+ * rest. Returns the bytes written; `out` must have room for 3 bytes per UTF-16 unit.
+ */
+function putUtf8(out: Uint8Array, at: number, text: string): number {
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7F) return i + encoder.encodeInto(text.slice(i), out.subarray(at + i)).written;
+    out[at + i] = c;
+  }
+  return length;
+}
+
+/**
+ * Writes the ROCKETMQ binary header of `command` at `at` of `out`, which must have
+ * {@linkcode binaryHeaderBytesMax} bytes of room there. Returns the header's length.
+ */
+export function encodeBinaryHeaderInto(command: RemotingCommand, out: Uint8Array, at: number): number {
+  const code = command.code;
+  out[at] = code >>> 8;
+  out[at + 1] = code;
+  const languageIndex = LANGUAGE_NAMES.indexOf(command.language as (typeof LANGUAGE_NAMES)[number]);
+  out[at + 2] = languageIndex < 0 ? 0 : languageIndex;
+  out[at + 3] = command.version >>> 8;
+  out[at + 4] = command.version;
+  putInt32(out, at + 5, command.opaque);
+  putInt32(out, at + 9, command.flag);
+  let pos = at + 17;
+  const remarkLength = command.remark ? putUtf8(out, pos, command.remark) : 0;
+  putInt32(out, at + 13, remarkLength);
+  pos += remarkLength;
+  const extStart = pos + 4;
+  pos = extStart;
+  const ext = command.extFields;
+  for (const key in ext) {
+    const raw = ext[key];
+    // Java skips null keys and values; an empty string would decode back as null anyway.
+    if (raw === undefined || raw === null) continue;
+    const keyLength = putUtf8(out, pos + 2, key);
+    out[pos] = keyLength >>> 8;
+    out[pos + 1] = keyLength;
+    pos += 2 + keyLength;
+    const valueLength = putUtf8(out, pos + 4, typeof raw === "string" ? raw : String(raw));
+    putInt32(out, pos, valueLength);
+    pos += 4 + valueLength;
+  }
+  putInt32(out, extStart - 4, pos - extStart);
+  return pos - at;
+}
+
 /** The ROCKETMQ binary header. */
 export function encodeBinaryHeader(command: RemotingCommand): Uint8Array {
-  const remark = command.remark ? encoder.encode(command.remark) : undefined;
-  const entries: [Uint8Array, Uint8Array][] = [];
-  let extLength = 0;
-  for (const key in command.extFields) {
-    const value = command.extFields[key];
-    // Java skips null keys and values; an empty string would decode back as null anyway.
-    if (value === undefined || value === null) continue;
-    const k = encoder.encode(key);
-    const v = encoder.encode(String(value));
-    entries.push([k, v]);
-    extLength += 2 + k.length + 4 + v.length;
-  }
-  const out = new Uint8Array(BINARY_HEADER_FIXED_BYTES + (remark?.length ?? 0) + extLength);
-  const view = new DataView(out.buffer);
-  view.setInt16(0, command.code);
-  const languageIndex = LANGUAGE_NAMES.indexOf(command.language as (typeof LANGUAGE_NAMES)[number]);
-  view.setUint8(2, languageIndex < 0 ? 0 : languageIndex);
-  view.setInt16(3, command.version);
-  view.setInt32(5, command.opaque);
-  view.setInt32(9, command.flag);
-  let pos = 13;
-  view.setInt32(pos, remark?.length ?? 0);
-  pos += 4;
-  if (remark) {
-    out.set(remark, pos);
-    pos += remark.length;
-  }
-  view.setInt32(pos, extLength);
-  pos += 4;
-  for (const [k, v] of entries) {
-    view.setInt16(pos, k.length);
-    out.set(k, pos + 2);
-    pos += 2 + k.length;
-    view.setInt32(pos, v.length);
-    out.set(v, pos + 4);
-    pos += 4 + v.length;
-  }
-  return out;
+  const out = new Uint8Array(binaryHeaderBytesMax(command));
+  return out.slice(0, encodeBinaryHeaderInto(command, out, 0));
 }
 
 /**
@@ -287,26 +325,37 @@ export function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
       `Cannot decode binary header: ${bytes.length} bytes, the fixed part alone is ${BINARY_HEADER_FIXED_BYTES}`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const code = view.getInt16(0);
-  const languageCode = view.getUint8(2);
-  const version = view.getInt16(3);
-  const opaque = view.getInt32(5);
-  const flag = view.getInt32(9);
+  const b = bytes;
+  const code = ((b[0] << 8) | b[1]) << 16 >> 16;
+  const languageCode = b[2];
+  const version = ((b[3] << 8) | b[4]) << 16 >> 16;
+  const opaque = getInt32(b, 5);
+  const flag = getInt32(b, 9);
   let pos = 13;
-  const remarkLength = view.getInt32(pos);
+  const remarkLength = getInt32(b, pos);
   pos += 4;
-  if (remarkLength < 0 || remarkLength > bytes.length - pos - 4) {
+  if (remarkLength < 0 || remarkLength > b.length - pos - 4) {
     throw new ProtocolError(`Cannot decode binary header: remark length ${remarkLength} exceeds the header`);
   }
-  const remark = remarkLength > 0 ? decoder.decode(bytes.subarray(pos, pos + remarkLength)) : undefined;
+  const remark = remarkLength > 0 ? decoder.decode(b.subarray(pos, pos + remarkLength)) : undefined;
   pos += remarkLength;
-  const extLength = view.getInt32(pos);
+  const extLength = getInt32(b, pos);
   pos += 4;
-  if (extLength < 0 || extLength > bytes.length - pos) {
-    throw new ProtocolError(`Cannot decode binary header: extFields length ${extLength} exceeds the header`);
+  if (extLength < 0 || extLength > b.length - pos) {
+    throw new ProtocolError(`Cannot decode binary header: extFields length ${extLength} exceeds the map`);
   }
+  const extStart = pos;
   const extEnd = pos + extLength;
+  // ASCII (the usual case): the map is decoded with one call and keys and values are slices of
+  // it, byte positions being character positions. Otherwise each string is decoded on its own.
+  let ascii = true;
+  for (let i = extStart; i < extEnd; i++) {
+    if (b[i] > 0x7F) {
+      ascii = false;
+      break;
+    }
+  }
+  const text = ascii && extLength > 0 ? decoder.decode(b.subarray(extStart, extEnd)) : "";
   const extFields: ExtFields = {};
   let count = 0;
   while (pos < extEnd) {
@@ -314,19 +363,23 @@ export function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
       throw new ProtocolError(`Cannot decode binary header: more than ${extFieldsCountMax} extFields`);
     }
     if (extEnd - pos < 2) throw new ProtocolError("Cannot decode binary header: truncated extFields key length");
-    const keyLength = view.getInt16(pos);
+    const keyLength = ((b[pos] << 8) | b[pos + 1]) << 16 >> 16;
     pos += 2;
     if (keyLength < 0 || keyLength > extEnd - pos - 4) {
       throw new ProtocolError(`Cannot decode binary header: extFields key length ${keyLength} exceeds the map`);
     }
-    const key = decoder.decode(bytes.subarray(pos, pos + keyLength));
+    const key = ascii
+      ? text.slice(pos - extStart, pos - extStart + keyLength)
+      : decoder.decode(b.subarray(pos, pos + keyLength));
     pos += keyLength;
-    const valueLength = view.getInt32(pos);
+    const valueLength = getInt32(b, pos);
     pos += 4;
     if (valueLength < 0 || valueLength > extEnd - pos) {
       throw new ProtocolError(`Cannot decode binary header: extFields value length ${valueLength} exceeds the map`);
     }
-    const value = decoder.decode(bytes.subarray(pos, pos + valueLength));
+    const value = ascii
+      ? text.slice(pos - extStart, pos - extStart + valueLength)
+      : decoder.decode(b.subarray(pos, pos + valueLength));
     pos += valueLength;
     // Java reads a zero-length string back as null and drops the entry.
     if (keyLength > 0 && valueLength > 0) extFields[key] = value;
@@ -341,6 +394,10 @@ export function decodeBinaryHeader(bytes: Uint8Array): RemotingCommand {
     extFields,
     serializeType: SerializeType.ROCKETMQ as SerializeTypeValue,
   };
+}
+
+function getInt32(b: Uint8Array, at: number): number {
+  return (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
 }
 
 /**

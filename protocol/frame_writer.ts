@@ -3,8 +3,8 @@
  * response costs no typed-array allocation (measured here: one `new Uint8Array` costs about as
  * much as decoding a whole request header) and a burst of responses leaves in one write.
  *
- * A JSON header is written with `TextEncoder.encodeInto` behind its 8-byte prefix; a small body is
- * copied after it. A large body (≥ {@linkcode INLINE_BODY_BYTES_MAX}, e.g. a pull reply) is not
+ * A JSON header is written with `TextEncoder.encodeInto` behind its 8-byte prefix, a ROCKETMQ
+ * binary header byte by byte; a small body is copied after it. A large body (≥ {@linkcode INLINE_BODY_BYTES_MAX}, e.g. a pull reply) is not
  * copied: the buffer's segment so far is sealed and the body follows as its own chunk.
  *
  * Two buffers alternate: {@linkcode FrameWriter.take} hands out the chunks of one and switches to
@@ -17,7 +17,7 @@
  */
 
 import { type RemotingCommand, SerializeType } from "./command.ts";
-import { encodeBinaryHeader, jsonHeaderText } from "./frame.ts";
+import { binaryHeaderBytesMax, encodeBinaryHeaderInto, jsonHeaderText } from "./frame.ts";
 import { frameBytesMax } from "./limits.ts";
 
 /** Bodies up to this size are copied into the buffer; larger ones are written as they are. */
@@ -88,10 +88,8 @@ export class FrameWriter {
     const start = buffer.length;
     let headerLength: number;
     if (command.serializeType === SerializeType.ROCKETMQ) {
-      const header = encodeBinaryHeader(command);
-      headerLength = header.length;
-      buffer.reserve(8 + headerLength + (inline ? bodyLength : 0));
-      buffer.bytes.set(header, start + 8);
+      buffer.reserve(8 + binaryHeaderBytesMax(command) + (inline ? bodyLength : 0));
+      headerLength = encodeBinaryHeaderInto(command, buffer.bytes, start + 8);
     } else {
       const text = jsonHeaderText(command);
       // UTF-8 needs at most 3 bytes per UTF-16 unit.

@@ -132,3 +132,34 @@ Deno.test("FrameDecoder decodes the same frames whatever the chunking, lending b
     }
   }
 });
+
+Deno.test("ROCKETMQ binary headers round-trip ASCII, non-ASCII and empty values as Java reads them", () => {
+  const command = {
+    ...createRequest(310, { a: "group", b: "tópico-ü", c: "", d: "日本語", e: "x".repeat(300), f: "\u0001\u0002" }, {
+      serializeType: SerializeType.ROCKETMQ,
+      remark: "répondu",
+    }),
+    opaque: -5,
+    flag: 0x7fffffff,
+  };
+  const decoded = decodeFrame(encodeFrame(command));
+  assert.deepStrictEqual(decoded.extFields, {
+    a: "group",
+    b: "tópico-ü",
+    d: "日本語",
+    e: "x".repeat(300),
+    f: "\u0001\u0002",
+  });
+  assert.deepStrictEqual([decoded.opaque, decoded.flag, decoded.remark, decoded.code, decoded.version], [
+    -5,
+    0x7fffffff,
+    "répondu",
+    310,
+    command.version,
+  ]);
+  // ASCII-only maps take the one-decode path; a non-ASCII key takes the per-string one.
+  const ascii = decodeFrame(encodeFrame({ ...command, extFields: { k: "v", queueId: "3" } }));
+  assert.deepStrictEqual(ascii.extFields, { k: "v", queueId: "3" });
+  const keyed = decodeFrame(encodeFrame({ ...command, extFields: { "ключ": "v", k: "w" } }));
+  assert.deepStrictEqual(keyed.extFields, { "ключ": "v", k: "w" });
+});
