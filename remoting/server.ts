@@ -83,6 +83,13 @@ const PAUSE_READING_RATIO = 0.75;
  */
 const READ_BUFFER_BYTES_MIN = 4 * 1024;
 const READ_BUFFER_BYTES_MAX = 64 * 1024;
+/**
+ * Queued response bytes that are written at once instead of at the end of the burst (about 64
+ * SEND replies). A burst of a few hundred replies otherwise left in one write, and the client sat
+ * idle until the broker had handled the whole read: measured here with 256 sends in flight, 1 KiB,
+ * four interleaved pairs of runs: 92-120k -> 95-147k msgs/s, p50 1.7-2.0 -> 1.2-1.9 ms.
+ */
+const EAGER_FLUSH_BYTES = 16 * 1024;
 /** How often idle connections are looked for. */
 const IDLE_SCAN_INTERVAL_MS = 10_000;
 
@@ -242,8 +249,12 @@ export class ServerConnection {
     }
     // Write once the current burst of work is done (setImmediate runs after pending I/O callbacks
     // and microtasks), so the responses of one socket read, or of one group commit, leave in one
-    // write instead of one syscall each.
-    if (!this.#writing && !this.#flushScheduled) {
+    // write instead of one syscall each; but as soon as EAGER_FLUSH_BYTES are queued, so the
+    // client can start on them while the rest of the burst is handled.
+    if (this.#writing) return true;
+    if (this.#writer.bytes >= EAGER_FLUSH_BYTES) {
+      void this.#flush();
+    } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#startFlush);
     }
