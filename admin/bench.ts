@@ -40,7 +40,7 @@ export const bench: AdminCommand = {
     "      --queues <n>          queues of the bench topic [default: 8]",
     "      --pull-batch <n>      messages per pull [default: 1000]",
     "      --latency-messages <n> messages of the latency scenario [default: 20000]",
-    "      --consumer lite|push  consumer of consume and e2e [default: lite]",
+    "      --consumer lite|push|raw  consumer of consume and e2e (raw: records counted, consume only) [default: lite]",
   ].join("\n"),
   async run(context) {
     const args = [String(context.values.scenario ?? "produce"), "--namesrv", context.nameServers.join(";")];

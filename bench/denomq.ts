@@ -20,6 +20,8 @@ import { silentLogger } from "../client/_log.ts";
 import type { ReceivedMessage } from "../client/message.ts";
 import { Producer } from "../client/producer.ts";
 import { RemotingClient } from "../client/remoting_client.ts";
+import { createRequest, SerializeType } from "../protocol/command.ts";
+import { RequestCode } from "../protocol/request_code.ts";
 import { AdminOps, nameServerSource } from "../ops/admin_ops.ts";
 import { remoteInvoker } from "../ops/invoker.ts";
 import type { BenchCluster } from "./_cluster.ts";
@@ -43,8 +45,12 @@ export interface Workload {
   pullBatch: number;
   /** Messages of the latency scenario. */
   latencyMessages: number;
-  /** Consumer of the consume and e2e scenarios: `push` (PushConsumer) or `lite` (LitePullConsumer.poll). */
-  consumer: "push" | "lite";
+  /**
+   * Consumer of the consume and e2e scenarios: `lite` (LitePullConsumer.poll), `push`
+   * (PushConsumer), or `raw` (consume only: PULL_MESSAGE from this bench, records counted, not
+   * decoded — the broker's own capacity, as the peers' raw clients show theirs).
+   */
+  consumer: "push" | "lite" | "raw";
 }
 
 const ADMIN_TIMEOUT_MS = 10_000;
@@ -304,6 +310,7 @@ async function startConsumer(
     pullThresholdForQueue: Math.max(1000, w.pullBatch * 4),
     logger: silentLogger,
   };
+  if (w.consumer === "raw") return await startRawConsumer(cluster, topic, w, fromFirst, onMessage);
   if (w.consumer === "lite") {
     const consumer = new LitePullConsumer({ ...common, pullThresholdForAll: Math.max(10_000, w.pullBatch * 16) });
     consumer.subscribe(topic, "*");
@@ -334,7 +341,73 @@ async function startConsumer(
   return consumer;
 }
 
+/** What the raw consumer hands on: no message object, only the body length. */
+const RAW_MESSAGE = { body: { length: 0 } } as unknown as ReceivedMessage;
+
+/**
+ * Pulls every queue of `topic` with PULL_MESSAGE (`pullBatch` per request, one request in flight
+ * per queue, binary headers) and walks the records by their size field without decoding them.
+ */
+async function startRawConsumer(
+  cluster: BenchCluster,
+  topic: string,
+  w: Workload,
+  fromFirst: boolean,
+  onMessage: (message: ReceivedMessage) => void,
+): Promise<BenchConsumer> {
+  if (!fromFirst) throw new TypeError("The raw consumer drains a backlog (consume scenario) only");
+  const client = new RemotingClient({ timeoutMs: ADMIN_TIMEOUT_MS, serializeType: SerializeType.ROCKETMQ });
+  const invoker = remoteInvoker(client);
+  const ops = new AdminOps({
+    invoker,
+    source: nameServerSource(invoker, cluster.namesrvAddr.split(";"), ADMIN_TIMEOUT_MS),
+    timeoutMs: ADMIN_TIMEOUT_MS,
+  });
+  const route = await ops.topicRoute(topic);
+  const group = `BenchRawConsumer_${Date.now().toString(36)}`;
+  let running = true;
+  const loops = route.queueDatas.flatMap((q) => {
+    const addr = route.brokerDatas.find((b) => b.brokerName === q.brokerName)?.brokerAddrs.get(0);
+    if (!addr) return [];
+    return Array.from({ length: q.readQueueNums }, async (_, queueId) => {
+      let queueOffset = 0;
+      while (running) {
+        const response = await client.invoke(
+          addr,
+          createRequest(RequestCode.PULL_MESSAGE, {
+            consumerGroup: group,
+            topic,
+            queueId: String(queueId),
+            queueOffset: String(queueOffset),
+            maxMsgNums: String(w.pullBatch),
+            sysFlag: "6", // SUSPEND | SUBSCRIPTION: no heartbeat needed
+            commitOffset: "0",
+            suspendTimeoutMillis: "200",
+            subscription: "*",
+            subVersion: "0",
+            expressionType: "TAG",
+          }),
+          ADMIN_TIMEOUT_MS,
+        );
+        queueOffset = Number(response.extFields.nextBeginOffset ?? queueOffset);
+        const body = response.code === 0 ? response.body : undefined;
+        if (!body) continue;
+        const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+        for (let pos = 0; pos < body.length; pos += view.getInt32(pos)) onMessage(RAW_MESSAGE);
+      }
+    });
+  });
+  return {
+    async shutdown() {
+      running = false;
+      await Promise.allSettled(loops);
+      await client.close();
+    },
+  };
+}
+
 function consumerName(w: Workload): string {
+  if (w.consumer === "raw") return `raw PULL_MESSAGE, records counted, ${w.pullBatch}/pull`;
   return w.consumer === "lite"
     ? `denomq LitePullConsumer, ${w.pullBatch}/pull`
     : `denomq PushConsumer, ${w.pullBatch}/pull`;
@@ -374,9 +447,9 @@ export async function benchConsume(cluster: BenchCluster, w: Workload): Promise<
     `denomq consume ${label(cluster)}`,
     () => ({ count: drain.received, bytes: drain.bytes }),
   );
-  const consumer = await startConsumer(cluster, topic, w, true, (message) => {
+  const consumer = await startConsumer(cluster, topic, w, true, () => {
     drain.received++;
-    drain.bytes += message.body.length;
+    drain.bytes += w.size;
     if (drain.received === w.warmup) {
       measuredFrom = drain.received;
       drain.firstAtMs = performance.now();
@@ -416,7 +489,9 @@ function epochMs(): number {
 }
 
 /** The e2e scenario: produce and consume at once; latency from send (and store) to receipt. */
-export async function benchE2e(cluster: BenchCluster, w: Workload): Promise<BenchRow> {
+export async function benchE2e(cluster: BenchCluster, workload: Workload): Promise<BenchRow> {
+  // The raw consumer only drains backlogs: e2e tails the topic with the lite pull consumer then.
+  const w: Workload = workload.consumer === "raw" ? { ...workload, consumer: "lite" } : workload;
   const topic = topicName("e2e");
   await createTopic(cluster.namesrvAddr, topic, w.queues);
   const fromSend = new LatencyHistogram();

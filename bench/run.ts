@@ -38,7 +38,8 @@ Options:
   --queues <n>              queues of the bench topic [default: 8]
   --pull-batch <n>          messages per pull (consume, e2e; peers too) [default: 1000]
   --latency-messages <n>    messages of the latency scenario [default: 20000]
-  --consumer lite|push      consumer of consume and e2e: LitePullConsumer.poll() or PushConsumer [default: lite]
+  --consumer lite|push|raw  consumer of consume and e2e: LitePullConsumer.poll(), PushConsumer, or (consume
+                            only) raw PULL_MESSAGE counting records undecoded, the broker's capacity [default: lite]
   --peers                   also run NATS JetStream (file store) and Redis Streams (AOF everysec, always)
   --set <key=value>         extra broker setting for the broker the bench starts; repeatable
   --dir <dir>               where temporary stores go [default: the system temp dir]
@@ -248,12 +249,12 @@ export async function runBench(args: string[], options: RunBenchOptions): Promis
     queues: positiveInt("queues", values.queues, 8),
     pullBatch: positiveInt("pull-batch", values["pull-batch"], 1000),
     latencyMessages: positiveInt("latency-messages", values["latency-messages"], 20_000),
-    consumer: values.consumer === "push"
-      ? "push"
-      : values.consumer === undefined || values.consumer === "lite"
+    consumer: values.consumer === undefined
       ? "lite"
+      : values.consumer === "lite" || values.consumer === "push" || values.consumer === "raw"
+      ? values.consumer
       : (() => {
-        throw new TypeError(`Invalid --consumer "${values.consumer}": expected lite or push`);
+        throw new TypeError(`Invalid --consumer "${values.consumer}": expected lite, push or raw`);
       })(),
   };
   if (w.pullBatch > 1024) throw new RangeError(`Invalid --pull-batch ${w.pullBatch}: the client pulls at most 1024`);

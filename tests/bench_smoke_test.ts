@@ -64,11 +64,22 @@ Deno.test("bench smoke: produce, consume, e2e and latency, SYNC_FLUSH and ASYNC_
   assert.ok(Array.isArray(report.ratios));
 });
 
-Deno.test("bench smoke: the push consumer variant of consume", async () => {
-  const report = await bench(["consume", ...SMALL, ...SMALL_STORE, "--flush", "async", "--consumer", "push", "--json"]);
-  const [row] = report.rows as BenchRowJson[];
-  assert.equal(row.messages, 2000);
-  assert.match(row.mode, /ASYNC_FLUSH/);
+Deno.test("bench smoke: the push and raw consumer variants of consume", async () => {
+  for (const consumer of ["push", "raw"]) {
+    const report = await bench([
+      "consume",
+      ...SMALL,
+      ...SMALL_STORE,
+      "--flush",
+      "async",
+      "--consumer",
+      consumer,
+      "--json",
+    ]);
+    const [row] = report.rows as BenchRowJson[];
+    assert.equal(row.messages, 2000, consumer);
+    assert.match(row.mode, /ASYNC_FLUSH/);
+  }
 });
 
 Deno.test({
