@@ -32,8 +32,8 @@ export const bench: AdminCommand = {
   },
   usage: [
     "  -s, --scenario <name>     produce | consume | e2e | latency | all (comma-separated) [default: produce]",
-    "      --messages <n>        measured messages [default: 200000]",
-    "      --warmup <n>          unmeasured messages first [default: 50000]",
+    "      --messages <n>        measured messages [default: 500000]",
+    "      --warmup <n>          unmeasured messages first [default: 100000]",
     "      --size <bytes>        body size [default: 1024]",
     "      --inflight <n>        sends in flight per producer [default: 256]",
     "      --producers <n>       producers [default: 1]",

@@ -30,8 +30,8 @@ export const BENCH_USAGE = `Usage: deno task bench <produce|consume|e2e|latency|
 Options:
   --flush sync|async|both   flush mode(s) of the broker the bench starts [default: both]
   --namesrv <addr>          drive a running cluster instead (one run, its own flush mode)
-  --messages <n>            measured messages per run [default: 200000]
-  --warmup <n>              unmeasured messages first (JIT warm-up) [default: 50000]
+  --messages <n>            measured messages per run [default: 500000]
+  --warmup <n>              unmeasured messages first (JIT warm-up) [default: 100000]
   --size <bytes>            body size [default: 1024]
   --inflight <n>            sends in flight per producer [default: 256]
   --producers <n>           producers [default: 1]
@@ -241,8 +241,8 @@ export async function runBench(args: string[], options: RunBenchOptions): Promis
   }
   const scenarios = scenariosOf(positionals.join(","));
   const w: Workload = {
-    messages: positiveInt("messages", values.messages, 200_000),
-    warmup: positiveInt("warmup", values.warmup, 50_000, 0),
+    messages: positiveInt("messages", values.messages, 500_000),
+    warmup: positiveInt("warmup", values.warmup, 100_000, 0),
     size: positiveInt("size", values.size, 1024),
     inflight: positiveInt("inflight", values.inflight, 256),
     producers: positiveInt("producers", values.producers, 1),
