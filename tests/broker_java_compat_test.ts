@@ -47,12 +47,23 @@ function routeRequest(topic: string): RemotingCommand {
   return { ...createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }), version: 409 };
 }
 
-Deno.test("broker: the retry topic a first heartbeat creates is routable as soon as the heartbeat is answered", async () => {
-  // The Java push consumer heartbeats, then rebalances at once and asks the NameServer for the
-  // route of %RETRY%<group>; if the broker has not re-registered by then, the consumer ignores
-  // its retry queue until the next 20 s rebalance and retries arrive late.
+Deno.test("broker: the retry topic a first heartbeat creates is routable before the group is notified or answered", async () => {
+  // The Java push consumer rebalances as soon as NOTIFY_CONSUMER_IDS_CHANGED (sent to the new
+  // member too) or the heartbeat's reply arrives, and asks the NameServer for the route of
+  // %RETRY%<group>; if the broker has not re-registered by then, the consumer ignores its retry
+  // queue until its next route poll (30 s) and retries arrive late.
   const cluster = await startCluster();
-  const client = new RemotingClient();
+  const routeOnNotify: Promise<RemotingCommand>[] = [];
+  const routeClient = new RemotingClient();
+  const client = new RemotingClient({
+    onServerRequest(request) {
+      if (request.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED) {
+        const group = request.extFields.consumerGroup;
+        routeOnNotify.push(routeClient.invoke(cluster.namesrv, routeRequest(`%RETRY%${group}`)));
+      }
+      return null;
+    },
+  });
   try {
     for (let i = 0; i < 20; i++) {
       const group = `G${i}`;
@@ -61,11 +72,15 @@ Deno.test("broker: the retry topic a first heartbeat creates is routable as soon
         consumerHeartbeat(`127.0.0.1@c${i}`, group, [`%RETRY%${group}`]),
       );
       assert.equal(hb.code, ResponseCode.SUCCESS);
-      const route = await client.invoke(cluster.namesrv, routeRequest(`%RETRY%${group}`));
+      const route = await routeClient.invoke(cluster.namesrv, routeRequest(`%RETRY%${group}`));
       assert.equal(route.code, ResponseCode.SUCCESS, `route of %RETRY%${group} right after its first heartbeat`);
     }
+    await waitFor(() => routeOnNotify.length === 20, 5000, "20 notifications");
+    const onNotify = await Promise.all(routeOnNotify);
+    assert.deepEqual(onNotify.map((r) => r.code), onNotify.map(() => ResponseCode.SUCCESS));
   } finally {
     await client.close();
+    await routeClient.close();
     await cluster.close();
   }
 });

@@ -75,43 +75,55 @@ export async function handleHeartBeat(
     lastUpdateMs: s.now(),
   };
   context.connection.attributes.set("clientId", data.clientID);
-  let createdTopic = false;
+  // Read every group first, so a bad entry changes nothing.
+  const registrations = [];
   for (const raw of consumers as Record<string, unknown>[]) {
     const group = String(raw?.groupName ?? "");
     if (!group) continue;
-    const groupConfig = s.groups.find(group);
-    const unitMode = raw.unitMode === true;
-    if (groupConfig) {
-      createdTopic ||= s.topics.get(retryTopicOf(group)) === undefined;
-      s.topics.ensure(
-        retryTopicOf(group),
-        groupConfig.retryQueueNums,
-        Perm.READ | Perm.WRITE,
-        unitMode ? TopicSysFlag.UNIT_SUB : 0,
-      );
-    }
     const rawSubs = Array.isArray(raw.subscriptionDataSet) ? raw.subscriptionDataSet as RawSubscription[] : [];
     if (rawSubs.length > SUBSCRIPTIONS_PER_GROUP_MAX) {
       throw new ProtocolError(
         `Cannot read heartbeat: group ${group} lists ${rawSubs.length} subscriptions, limit is ${SUBSCRIPTIONS_PER_GROUP_MAX}`,
       );
     }
-    s.consumers.register({
+    registrations.push({
       group,
-      channel,
+      unitMode: raw.unitMode === true,
       consumeType: String(raw.consumeType ?? "CONSUME_PASSIVELY"),
       messageModel: String(raw.messageModel ?? "CLUSTERING"),
       consumeFromWhere: String(raw.consumeFromWhere ?? "CONSUME_FROM_LAST_OFFSET"),
       subscriptions: rawSubs.map(readSubscription),
-    }, s.config.notifyConsumerIdsChangedEnable && (groupConfig?.notifyConsumerIdsChangedEnable ?? true));
+    });
+  }
+  let createdTopic = false;
+  for (const r of registrations) {
+    const groupConfig = s.groups.find(r.group);
+    if (!groupConfig) continue;
+    createdTopic ||= s.topics.get(retryTopicOf(r.group)) === undefined;
+    s.topics.ensure(
+      retryTopicOf(r.group),
+      groupConfig.retryQueueNums,
+      Perm.READ | Perm.WRITE,
+      r.unitMode ? TopicSysFlag.UNIT_SUB : 0,
+    );
+  }
+  // A Java consumer rebalances as soon as NOTIFY_CONSUMER_IDS_CHANGED or this reply arrives, and
+  // asks the NameServer for the retry topic's route: register it first (RocketMQ does too).
+  if (createdTopic) await registeredOrTimeout(s);
+  for (const r of registrations) {
+    s.consumers.register({
+      group: r.group,
+      channel,
+      consumeType: r.consumeType,
+      messageModel: r.messageModel,
+      consumeFromWhere: r.consumeFromWhere,
+      subscriptions: r.subscriptions,
+    }, s.config.notifyConsumerIdsChangedEnable && (s.groups.get(r.group)?.notifyConsumerIdsChangedEnable ?? true));
   }
   for (const raw of producers as Record<string, unknown>[]) {
     const group = String(raw?.groupName ?? "");
     if (group) s.producers.register(group, channel);
   }
-  // The Java consumer rebalances right after this reply and asks the NameServer for the retry
-  // topic's route; answer once the NameServers have it (RocketMQ registers before replying too).
-  if (createdTopic) await registeredOrTimeout(s);
   return createResponse(request, ResponseCode.SUCCESS);
 }
 
