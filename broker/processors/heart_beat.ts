@@ -1,8 +1,8 @@
 /**
  * HEART_BEAT (34): a client announces its producer and consumer groups and its subscriptions.
  * Consumer groups are auto-created, their `%RETRY%<group>` topic is created at the group's first
- * heartbeat (so the retry topic has a route before the first failure), and a change in
- * membership or topics notifies the group.
+ * heartbeat and registered with the NameServers before anyone is told (so a rebalancing Java
+ * consumer finds its route), and a change in membership or topics notifies the group.
  *
  * @module
  */
@@ -19,7 +19,7 @@ import type { BrokerServices } from "./context.ts";
 
 /**
  * Longest a heartbeat that created a retry topic waits for the NameServers to take the new route
- * before it is answered; past it the reply goes out and the route follows.
+ * before the group is notified and the heartbeat answered; past it both go out and the route follows.
  */
 const REGISTRATION_WAIT_MS_MAX = 2000;
 /** Groups one heartbeat may name: a bound on the work of one request. */
