@@ -41,17 +41,22 @@ Deno.test("disk full: sends fail with SERVICE_NOT_AVAILABLE and a clear remark, 
       mappedFileSizeCommitLog: String(2 * 1024 * 1024),
       maxMessageSize: String(256 * 1024),
       diskMaxUsedSpaceRatio: "95",
+      syncFlushTimeout: "1000",
     });
     const addr = cluster.brokerAddr;
     await createTopic(client, addr, "Fill", 1);
     const body = new Uint8Array(64 * 1024).fill(7);
     const acked: number[] = [];
     let failure: { code: number; remark?: string } | undefined;
+    let unconfirmed = 0;
     for (let i = 0; i < 1000 && !failure; i++) {
       const r = await sendV2(client, addr, { topic: "Fill", body: i === 0 ? "first" : body });
       if (r.code === ResponseCode.SUCCESS) acked.push(Number(r.extFields.queueOffset));
+      // The send whose write hit ENOSPC is appended but not written: FLUSH_DISK_TIMEOUT, never SUCCESS.
+      else if (r.code === ResponseCode.FLUSH_DISK_TIMEOUT) unconfirmed++;
       else failure = { code: r.code, remark: r.remark };
     }
+    assert.ok(unconfirmed <= 2, `${unconfirmed} sends answered FLUSH_DISK_TIMEOUT`);
     assert.ok(failure, "the disk filled up");
     assert.equal(failure.code, ResponseCode.SERVICE_NOT_AVAILABLE, failure.remark);
     assert.match(failure.remark ?? "", /disk full/i);

@@ -40,6 +40,22 @@ Deno.test("torture crash (seeded slice): kill -9 during SYNC_FLUSH load, restart
   assert.equal(report.offsetsAhead, 0);
 });
 
+Deno.test("torture crash (seeded slice, ASYNC_FLUSH): a process crash loses nothing acknowledged either", async () => {
+  const seed = 8;
+  const report = await runCrashTorture({
+    cycles: 3,
+    seed,
+    producers: 16,
+    loadMsMax: 800,
+    flushDiskType: "ASYNC_FLUSH",
+  });
+  assert.equal(report.cycles.length, 3, `replay with deno task torture crash --flush async --cycles 3 --seed ${seed}`);
+  assert.ok(report.acknowledged > 0);
+  assert.equal(report.lost, 0);
+  assert.equal(report.duplicated, 0);
+  assert.equal(report.corrupt, 0);
+});
+
 Deno.test("torture corrupt (seeded slice): after torn or bit-flipped store files the broker starts and never serves a bad record", async () => {
   const { runCorruptTorture } = await import("../torture/corrupt.ts");
   const seed = 5;

@@ -31,6 +31,8 @@ export interface CrashOptions {
   segmentBytes?: number;
   /** Longest load before a kill, ms. */
   loadMsMax?: number;
+  /** SYNC_FLUSH (default) or ASYNC_FLUSH: both promise that a process crash loses nothing acknowledged. */
+  flushDiskType?: "SYNC_FLUSH" | "ASYNC_FLUSH";
   onCycle?: (cycle: CycleReport) => void;
 }
 
@@ -87,7 +89,7 @@ export async function runCrashTorture(options: CrashOptions): Promise<CrashRepor
       "--store",
       dir.path,
       "--set",
-      "flushDiskType=SYNC_FLUSH",
+      `flushDiskType=${options.flushDiskType ?? "SYNC_FLUSH"}`,
       "--set",
       `mappedFileSizeCommitLog=${options.segmentBytes ?? 1024 * 1024}`,
       "--set",

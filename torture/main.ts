@@ -20,7 +20,7 @@ const USAGE = `Usage: deno task torture <suite> [options]
 
 Suites:
   crash   kill -9 a SYNC_FLUSH broker under load, restart, verify every acknowledged message
-          --cycles <n> [default 10]  --seed <s>  --producers <n> [default 32]
+          --cycles <n> [default 10]  --seed <s>  --producers <n> [default 32]  --flush sync|async [default sync]
   corrupt truncate or flip bits in commit-log, consume-queue, index and checkpoint files between runs
           --rounds <n> [default 50]  --seed <s>  --messages <n> [default 2000]
   fuzz    random and malformed frames against a live NameServer and broker, with a canary client
@@ -43,14 +43,21 @@ function line(text: string): void {
 async function crash(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { cycles: { type: "string" }, seed: { type: "string" }, producers: { type: "string" } },
+    options: {
+      cycles: { type: "string" },
+      seed: { type: "string" },
+      producers: { type: "string" },
+      flush: { type: "string" },
+    },
   });
+  const flushDiskType = values.flush === "async" ? "ASYNC_FLUSH" : "SYNC_FLUSH";
   const seed = seedFrom(values.seed);
   const cycles = Number(values.cycles ?? 10);
-  console.log(`crash torture: ${cycles} cycles, seed ${seed} (replay with --seed ${seed})`);
+  console.log(`crash torture: ${cycles} cycles, ${flushDiskType}, seed ${seed} (replay with --seed ${seed})`);
   const report = await runCrashTorture({
     cycles,
     seed,
+    flushDiskType,
     producers: values.producers ? Number(values.producers) : undefined,
     onCycle: (c) =>
       line(

@@ -43,7 +43,7 @@ import {
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { CommitLog, RESERVE_BUSY, SegmentCreateError } from "./commit_log.ts";
 import { BLANK_UNIT_SIZE, ConsumeQueue, type ConsumeQueueStats, CQ_UNIT_BYTES } from "./consume_queue.ts";
-import { type Flusher, InlineFlusher, WorkerFlusher } from "./flush.ts";
+import { FlushCore, type Flusher, InlineFlusher, WorkerFlusher } from "./flush.ts";
 import { IndexService } from "./index_file.ts";
 import { repairTail, scanCommitLog } from "./recovery.ts";
 import { listSegmentFiles } from "./segment.ts";
@@ -201,6 +201,11 @@ export class FileMessageStore implements MessageStore {
         busyTimeoutMs: o.osPageCacheBusyTimeOutMills,
         preallocate: o.warmMapedFileEnable ?? o.flushDiskType === "SYNC_FLUSH",
         flusher: this.#flusher,
+        // ASYNC_FLUSH: page-cache writes on the isolate (see CommitLogOptions.inlineWriter). Not
+        // with a fault plan, whose faults must all come from the worker under test.
+        inlineWriter: o.flushInWorker && o.flushDiskType === "ASYNC_FLUSH" && !o.workerFaultPlan
+          ? new FlushCore(fs)
+          : undefined,
         clock: o.clock,
       });
       await this.#recover();
@@ -553,7 +558,8 @@ export class FileMessageStore implements MessageStore {
     if (commitLog.options.syncFlush && message.waitForFlush !== false) {
       return commitLog.waitForSync(commitLogOffset + size, result);
     }
-    return Promise.resolve(result);
+    // ASYNC_FLUSH (or WAIT=false): acknowledged once in the page cache, as RocketMQ's mmap append.
+    return commitLog.waitForWrite(commitLogOffset + size, result);
   }
 
   #dispatch(
@@ -723,15 +729,15 @@ export class FileMessageStore implements MessageStore {
       storeTimestamp,
       messageIds,
     };
-    if (commitLog.options.syncFlush && batch.waitForFlush !== false) {
-      const single = { ...putRejected(PutMessageStatus.PUT_OK, ""), size: total };
-      return commitLog.waitForSync(firstCommitLogOffset + total, single).then((r) => {
-        result.status = r.status;
-        result.reason = r.reason;
-        return result;
-      });
-    }
-    return Promise.resolve(result);
+    const single = { ...putRejected(PutMessageStatus.PUT_OK, ""), size: total };
+    const waited = commitLog.options.syncFlush && batch.waitForFlush !== false
+      ? commitLog.waitForSync(firstCommitLogOffset + total, single)
+      : commitLog.waitForWrite(firstCommitLogOffset + total, single);
+    return waited.then((r) => {
+      result.status = r.status;
+      result.reason = r.reason;
+      return result;
+    });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -41,6 +41,12 @@ export interface FlushRequest {
   ranges: FlushRange[];
   /** fdatasync every file written since the last successful sync, after the writes. */
   sync: boolean;
+  /**
+   * Files written by another thread since the last sync (ASYNC_FLUSH writes done inline on the
+   * isolate): a sync round fdatasyncs them too, since fdatasync covers a file's dirty pages
+   * whichever descriptor wrote them.
+   */
+  alsoSync?: string[];
 }
 
 /** How a round ended. A failed round may have written part of its ranges. */
@@ -98,6 +104,7 @@ export class FlushCore {
       return { ok: false, phase: "write", code: errorCode(error) || "EIO", message: String(error), path };
     }
     if (request.sync) {
+      for (const other of request.alsoSync ?? []) this.#dirty.add(other);
       try {
         for (const dirtyPath of this.#dirty) {
           path = dirtyPath;
@@ -132,6 +139,8 @@ export class InlineFlusher implements Flusher {
   #core: FlushCore;
   /** Tests set this to hold rounds until it resolves (a disk that stalls). */
   gate: Promise<void> | undefined;
+  /** Like `gate`, but holds only rounds that end with an fdatasync (a slow fsync, fast writes). */
+  syncGate: Promise<void> | undefined;
   /** Rounds run. */
   rounds = 0;
 
@@ -145,6 +154,11 @@ export class InlineFlusher implements Flusher {
       const gate = this.gate;
       await gate;
       if (this.gate === gate) this.gate = undefined;
+    }
+    while (request.sync && this.syncGate) {
+      const gate = this.syncGate;
+      await gate;
+      if (this.syncGate === gate) this.syncGate = undefined;
     }
     this.rounds++;
     return this.#core.run(request);
