@@ -208,8 +208,11 @@ export interface TestCluster {
 /** Small segments keep tests quick: a 1 GiB segment takes seconds to pre-allocate. */
 export const TEST_SEGMENT_BYTES = 8 * 1024 * 1024;
 
-/** Starts a NameServer and a broker; `settings` are broker.conf keys. */
-export async function startCluster(settings: Record<string, string> = {}): Promise<TestCluster> {
+/** Starts a NameServer and a broker; `settings` are broker.conf keys, `brokerArgs` extra flags. */
+export async function startCluster(
+  settings: Record<string, string> = {},
+  brokerArgs: string[] = [],
+): Promise<TestCluster> {
   const dir = await tempDir("cluster");
   const nameServer = await startRole(["nameserver", "--port", "0"]);
   const namesrv = `127.0.0.1:${nameServer.ready.port}`;
@@ -218,7 +221,16 @@ export async function startCluster(settings: Record<string, string> = {}): Promi
   let port = 0;
   const launch = async () => {
     const store = merged.storePathRootDir ? [] : ["--store", dir.path];
-    const broker = await startRole(["broker", "--port", String(port), "-n", namesrv, ...store, ...setArgs]);
+    const broker = await startRole([
+      "broker",
+      "--port",
+      String(port),
+      "-n",
+      namesrv,
+      ...store,
+      ...setArgs,
+      ...brokerArgs,
+    ]);
     port = Number(broker.ready.port);
     return broker;
   };

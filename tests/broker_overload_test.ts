@@ -26,7 +26,10 @@ async function roundTrip(client: RemotingClient, addr: string): Promise<number> 
 }
 
 Deno.test("overload: idle connections, a client that never reads, and a send flood leave the broker bounded and responsive", async () => {
-  const cluster = await startCluster({ sendConcurrencyMax: "8", sendThreadPoolQueueCapacity: "32" });
+  const cluster = await startCluster({ sendConcurrencyMax: "8", sendThreadPoolQueueCapacity: "32" }, [
+    "--http-port",
+    "0",
+  ]);
   const client = new RemotingClient({ timeoutMs: 10_000 });
   const addr = cluster.brokerAddr;
   const pid = cluster.broker.child.pid;
@@ -105,6 +108,12 @@ Deno.test("overload: idle connections, a client that never reads, and a send flo
     });
     assert.equal(Number(response.extFields.maxOffset), ok.length + 3);
     await roundTrip(client, addr);
+    // Refusals are counted in /metrics, by reason.
+    const metrics = await (await fetch(`http://127.0.0.1:${cluster.broker.ready.httpPort}/metrics`)).text();
+    const laneFull = /denomq_rejected_requests_total\{[^}]*reason="lane_full"[^}]*lane="send"[^}]*\} (\d+)/.exec(
+      metrics,
+    );
+    assert.ok(laneFull && Number(laneFull[1]) >= busy.length, `lane_full counted: ${laneFull?.[0]}`);
     console.log(
       `overload: ${Math.round(perConnection)} bytes per idle connection, non-reading client +${
         rssSilent - rssIdle
