@@ -7,13 +7,12 @@
  */
 
 import type { RemotingClient } from "../client/remoting_client.ts";
-import { encodeJsonBody } from "../protocol/bodies.ts";
 import { createRequest, type RemotingCommand } from "../protocol/command.ts";
 import { toExtFields } from "../protocol/header.ts";
 import { decodeOffsetMessageId } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
-import { createTopic, sendV2 } from "./_wire.ts";
+import { createTopic, heartbeat, sendV2 } from "./_wire.ts";
 
 /** What {@linkcode seedBroker} made. */
 export interface Seeded {
@@ -28,32 +27,6 @@ export interface Seeded {
 function ok(response: RemotingCommand, what: string): RemotingCommand {
   if (response.code !== ResponseCode.SUCCESS) throw new Error(`${what}: ${response.code} ${response.remark}`);
   return response;
-}
-
-/** A HEART_BEAT announcing `group` as a consumer of `topics` (the connection then keeps it online). */
-export function heartbeat(clientId: string, group: string, topics: string[]): RemotingCommand {
-  return createRequest(RequestCode.HEART_BEAT, {}, {
-    body: encodeJsonBody({
-      clientID: clientId,
-      consumerDataSet: [{
-        consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
-        consumeType: "CONSUME_PASSIVELY",
-        groupName: group,
-        messageModel: "CLUSTERING",
-        subscriptionDataSet: topics.map((topic) => ({
-          classFilterMode: false,
-          codeSet: [],
-          expressionType: "TAG",
-          subString: "*",
-          subVersion: 1,
-          tagsSet: [],
-          topic,
-        })),
-        unitMode: false,
-      }],
-      producerDataSet: [{ groupName: "SeedProducer" }],
-    }),
-  });
 }
 
 /**
@@ -90,7 +63,16 @@ export async function seedBroker(
       queueOffset: Number(response.extFields.queueOffset),
     });
   }
-  ok(await client.invoke(brokerAddr, heartbeat("seed-client@1", group, [topic])), "heartbeat");
+  ok(
+    await client.invoke(
+      brokerAddr,
+      heartbeat("seed-client@1", group, [topic], {
+        consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
+        producerGroup: "SeedProducer",
+      }),
+    ),
+    "heartbeat",
+  );
   for (let queueId = 0; queueId < 4; queueId++) {
     ok(
       await client.invoke(

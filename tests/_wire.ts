@@ -7,6 +7,7 @@
 
 import { RemotingClient } from "../client/remoting_client.ts";
 import { signCommand } from "../protocol/acl_signature.ts";
+import { encodeJsonBody } from "../protocol/bodies.ts";
 import { createRequest, type RemotingCommand } from "../protocol/command.ts";
 import { toExtFields } from "../protocol/header.ts";
 import { decodeMessageRecords, encodeProperties, type MessageRecord } from "../protocol/message.ts";
@@ -119,4 +120,43 @@ export function createTopic(client: RemotingClient, addr: string, topic: string,
 /** Adds RocketMQ ACL 1.0 credentials to a request (what `AclClientRPCHook` does). */
 export function signRequest(request: RemotingCommand, accessKey: string, secretKey: string): Promise<RemotingCommand> {
   return Promise.resolve(signCommand(request, { accessKey, secretKey }));
+}
+
+/** Options of {@linkcode heartbeat}. */
+export interface HeartbeatOptions {
+  messageModel?: "CLUSTERING" | "BROADCASTING";
+  consumeFromWhere?: string;
+  /** The producer group the client also announces (Java's inner producer by default). */
+  producerGroup?: string;
+}
+
+/** A HEART_BEAT announcing `group` as a push consumer of `topics` with `*` subscriptions. */
+export function heartbeat(
+  clientId: string,
+  group: string,
+  topics: string[],
+  options: HeartbeatOptions = {},
+): RemotingCommand {
+  return createRequest(RequestCode.HEART_BEAT, {}, {
+    body: encodeJsonBody({
+      clientID: clientId,
+      consumerDataSet: [{
+        consumeFromWhere: options.consumeFromWhere ?? "CONSUME_FROM_FIRST_OFFSET",
+        consumeType: "CONSUME_PASSIVELY",
+        groupName: group,
+        messageModel: options.messageModel ?? "CLUSTERING",
+        subscriptionDataSet: topics.map((topic) => ({
+          classFilterMode: false,
+          codeSet: [],
+          expressionType: "TAG",
+          subString: "*",
+          subVersion: 1,
+          tagsSet: [],
+          topic,
+        })),
+        unitMode: false,
+      }],
+      producerDataSet: [{ groupName: options.producerGroup ?? "CLIENT_INNER_PRODUCER" }],
+    }),
+  });
 }

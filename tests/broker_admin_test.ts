@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { RemotingClient } from "../client/remoting_client.ts";
-import { decodeJsonBody, encodeJsonBody, parseJavaProperties } from "../protocol/bodies.ts";
+import { decodeJsonBody, parseJavaProperties } from "../protocol/bodies.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../protocol/command.ts";
 import { parseFastJson } from "../protocol/fastjson.ts";
 import { toExtFields } from "../protocol/header.ts";
@@ -17,7 +17,7 @@ import { decodeMessageRecords } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { startCluster, waitFor } from "./_process.ts";
-import { createTopic, pull, sendV2 } from "./_wire.ts";
+import { createTopic, heartbeat, pull, sendV2 } from "./_wire.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -69,31 +69,6 @@ function updateOffset(client: RemotingClient, addr: string, group: string, topic
     topic,
     queueId,
     commitOffset: n,
-  });
-}
-
-function heartbeat(clientId: string, group: string, topics: string[], producerGroup: string): RemotingCommand {
-  return createRequest(RequestCode.HEART_BEAT, {}, {
-    body: encodeJsonBody({
-      clientID: clientId,
-      consumerDataSet: [{
-        consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
-        consumeType: "CONSUME_PASSIVELY",
-        groupName: group,
-        messageModel: "CLUSTERING",
-        subscriptionDataSet: topics.map((topic) => ({
-          classFilterMode: false,
-          codeSet: [],
-          expressionType: "TAG",
-          subString: "*",
-          subVersion: 1,
-          tagsSet: [],
-          topic,
-        })),
-        unitMode: false,
-      }],
-      producerDataSet: [{ groupName: producerGroup }],
-    }),
   });
 }
 
@@ -498,7 +473,10 @@ Deno.test("broker admin: connections, and calls relayed to a consumer (307, 309,
     assert.equal(sent.code, ResponseCode.SUCCESS);
     const hb = await consumer.invoke(
       addr,
-      heartbeat(clientId, "RelayGroup", ["RelayTopic", "%RETRY%RelayGroup"], "PG"),
+      heartbeat(clientId, "RelayGroup", ["RelayTopic", "%RETRY%RelayGroup"], {
+        consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
+        producerGroup: "PG",
+      }),
     );
     assert.equal(hb.code, ResponseCode.SUCCESS);
     const consumerAddr = await consumer.localAddrTo(addr);

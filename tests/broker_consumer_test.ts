@@ -7,41 +7,16 @@
 import assert from "node:assert/strict";
 import { RemotingClient } from "../client/remoting_client.ts";
 import { decodeJsonBody, encodeJsonBody } from "../protocol/bodies.ts";
-import { createRequest, type RemotingCommand } from "../protocol/command.ts";
+import { createRequest } from "../protocol/command.ts";
 import { parseProperties } from "../protocol/message.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { startCluster, waitFor } from "./_process.ts";
-import { createTopic, pull, sendV2 } from "./_wire.ts";
+import { createTopic, heartbeat, pull, sendV2 } from "./_wire.ts";
 
 const decoder = new TextDecoder();
 /** Short delay levels so retries and delays take a second, not minutes. */
 const FAST_LEVELS = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
-
-function heartbeat(clientId: string, group: string, topics: string[], model = "CLUSTERING"): RemotingCommand {
-  return createRequest(RequestCode.HEART_BEAT, {}, {
-    body: encodeJsonBody({
-      clientID: clientId,
-      consumerDataSet: [{
-        consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
-        consumeType: "CONSUME_PASSIVELY",
-        groupName: group,
-        messageModel: model,
-        subscriptionDataSet: topics.map((topic) => ({
-          classFilterMode: false,
-          codeSet: [],
-          expressionType: "TAG",
-          subString: "*",
-          subVersion: 1,
-          tagsSet: [],
-          topic,
-        })),
-        unitMode: false,
-      }],
-      producerDataSet: [{ groupName: "CLIENT_INNER_PRODUCER" }],
-    }),
-  });
-}
 
 Deno.test("broker: heartbeats register members, create the retry topic and notify the group on changes", async () => {
   const cluster = await startCluster();

@@ -13,35 +13,10 @@ import { encodeBatchBody, encodeProperties, parseProperties } from "../protocol/
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { startCluster, waitFor } from "./_process.ts";
-import { createTopic, pull, sendV2 } from "./_wire.ts";
+import { createTopic, heartbeat, pull, sendV2 } from "./_wire.ts";
 
 /** Short delay levels so retries and delays take a second, not minutes. */
 const FAST_LEVELS = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
-
-function consumerHeartbeat(clientId: string, group: string, topics: string[]): RemotingCommand {
-  return createRequest(RequestCode.HEART_BEAT, {}, {
-    body: encodeJsonBody({
-      clientID: clientId,
-      consumerDataSet: [{
-        consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
-        consumeType: "CONSUME_PASSIVELY",
-        groupName: group,
-        messageModel: "CLUSTERING",
-        subscriptionDataSet: topics.map((topic) => ({
-          classFilterMode: false,
-          codeSet: [],
-          expressionType: "TAG",
-          subString: "*",
-          subVersion: 1,
-          tagsSet: [],
-          topic,
-        })),
-        unitMode: false,
-      }],
-      producerDataSet: [{ groupName: "CLIENT_INNER_PRODUCER" }],
-    }),
-  });
-}
 
 function routeRequest(topic: string): RemotingCommand {
   return { ...createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }), version: 409 };
@@ -69,7 +44,7 @@ Deno.test("broker: the retry topic a first heartbeat creates is routable before 
       const group = `G${i}`;
       const hb = await client.invoke(
         cluster.brokerAddr,
-        consumerHeartbeat(`127.0.0.1@c${i}`, group, [`%RETRY%${group}`]),
+        heartbeat(`127.0.0.1@c${i}`, group, [`%RETRY%${group}`]),
       );
       assert.equal(hb.code, ResponseCode.SUCCESS);
       const route = await routeClient.invoke(cluster.namesrv, routeRequest(`%RETRY%${group}`));

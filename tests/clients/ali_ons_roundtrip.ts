@@ -29,6 +29,8 @@ consumer.on("error", (err: { code?: number; message: string }) => {
 consumer.subscribe(
   topic,
   "TagA",
+  // ali-ons requires an async handler (it awaits the returned promise).
+  // deno-lint-ignore require-await
   async (
     msg: { keys: string; tags: string; body: Uint8Array; reconsumeTimes: number; topic: string; retryTopic?: string },
   ) => {
