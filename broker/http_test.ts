@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { RemotingClient } from "../client/remoting_client.ts";
 import { parsePrometheusText } from "../tests/_prometheus.ts";
-import { heartbeat, seedBroker, type Seeded } from "../tests/_seed.ts";
+import { seedBroker, type Seeded } from "../tests/_seed.ts";
+import { heartbeat } from "../tests/_wire.ts";
 import { type BrokerAdminApp, createBrokerAdminApp } from "./http.ts";
 import { type Broker, startBroker } from "./mod.ts";
 import { MemoryMessageStore } from "./store/mod.ts";

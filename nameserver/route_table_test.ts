@@ -12,14 +12,24 @@ const topic = (name: string, queues = 4): TopicConfig => ({
   order: false,
 });
 
-function register(table: RouteTable, brokerAddr: string, brokerId: number, topics: TopicConfig[], counter = 1, connectionId = 1) {
+function register(
+  table: RouteTable,
+  brokerAddr: string,
+  brokerId: number,
+  topics: TopicConfig[],
+  counter = 1,
+  connectionId = 1,
+) {
   return table.register({
     clusterName: "C",
     brokerAddr,
     brokerName: "b",
     brokerId,
     haServerAddr: `${brokerAddr}-ha`,
-    topicConfigWrapper: { dataVersion: { counter, timestamp: 1 }, topicConfigTable: new Map(topics.map((t) => [t.topicName, t])) },
+    topicConfigWrapper: {
+      dataVersion: { counter, timestamp: 1 },
+      topicConfigTable: new Map(topics.map((t) => [t.topicName, t])),
+    },
     filterServerList: [],
     connectionId,
   });
@@ -60,7 +70,10 @@ Deno.test("RouteTable.connectionClosed() drops the broker, its cluster entry and
     brokerName: "b2",
     brokerId: 0,
     haServerAddr: "",
-    topicConfigWrapper: { dataVersion: { counter: 1, timestamp: 1 }, topicConfigTable: new Map([["Shared", topic("Shared")]]) },
+    topicConfigWrapper: {
+      dataVersion: { counter: 1, timestamp: 1 },
+      topicConfigTable: new Map([["Shared", topic("Shared")]]),
+    },
     filterServerList: [],
     connectionId: 8,
   });
