@@ -9,36 +9,16 @@
 import type { Logger } from "@logtape/logtape";
 import { type DataVersion, readDataVersion } from "../protocol/bodies.ts";
 import { stringifyFastJson } from "../protocol/fastjson.ts";
+import {
+  newSubscriptionGroupConfig,
+  readSubscriptionGroupConfig,
+  type SubscriptionGroupConfig,
+  subscriptionGroupJson,
+} from "../protocol/bodies.ts";
 import type { BrokerConfig } from "./config.ts";
+
+export { newSubscriptionGroupConfig, readSubscriptionGroupConfig, type SubscriptionGroupConfig, subscriptionGroupJson };
 import { ConfigFileWriter, readConfigFile } from "./config_file.ts";
-
-/** `SubscriptionGroupConfig.java`. */
-export interface SubscriptionGroupConfig {
-  groupName: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  retryQueueNums: number;
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-}
-
-/** A group config with RocketMQ's defaults. */
-export function newSubscriptionGroupConfig(groupName: string): SubscriptionGroupConfig {
-  return {
-    groupName,
-    consumeEnable: true,
-    consumeFromMinEnable: true,
-    consumeBroadcastEnable: true,
-    retryQueueNums: 1,
-    retryMaxTimes: 16,
-    brokerId: 0,
-    whichBrokerWhenConsumeSlowly: 1,
-    notifyConsumerIdsChangedEnable: true,
-  };
-}
 
 /** Groups RocketMQ creates at start. */
 const SYSTEM_GROUPS = [
@@ -54,44 +34,6 @@ const SYSTEM_GROUPS = [
 
 /** Groups a broker may hold: a bound on memory. */
 export const GROUPS_MAX = 100_000;
-
-/** Reads one group config, with defaults for missing fields. */
-export function readSubscriptionGroupConfig(raw: unknown, name?: string): SubscriptionGroupConfig {
-  const o = (raw ?? {}) as Record<string, unknown>;
-  const groupName = typeof o.groupName === "string" && o.groupName ? o.groupName : name ?? "";
-  const defaults = newSubscriptionGroupConfig(groupName);
-  const bool = (v: unknown, d: boolean) => typeof v === "boolean" ? v : typeof v === "string" ? v === "true" : d;
-  const int = (v: unknown, d: number) => {
-    const n = typeof v === "string" ? Number(v) : v;
-    return typeof n === "number" && Number.isInteger(n) ? n : d;
-  };
-  return {
-    groupName,
-    consumeEnable: bool(o.consumeEnable, defaults.consumeEnable),
-    consumeFromMinEnable: bool(o.consumeFromMinEnable, defaults.consumeFromMinEnable),
-    consumeBroadcastEnable: bool(o.consumeBroadcastEnable, defaults.consumeBroadcastEnable),
-    retryQueueNums: int(o.retryQueueNums, defaults.retryQueueNums),
-    retryMaxTimes: int(o.retryMaxTimes, defaults.retryMaxTimes),
-    brokerId: int(o.brokerId, defaults.brokerId),
-    whichBrokerWhenConsumeSlowly: int(o.whichBrokerWhenConsumeSlowly, defaults.whichBrokerWhenConsumeSlowly),
-    notifyConsumerIdsChangedEnable: bool(o.notifyConsumerIdsChangedEnable, defaults.notifyConsumerIdsChangedEnable),
-  };
-}
-
-/** A group config in fastjson's field order. */
-export function subscriptionGroupJson(c: SubscriptionGroupConfig): Record<string, unknown> {
-  return {
-    brokerId: c.brokerId,
-    consumeBroadcastEnable: c.consumeBroadcastEnable,
-    consumeEnable: c.consumeEnable,
-    consumeFromMinEnable: c.consumeFromMinEnable,
-    groupName: c.groupName,
-    notifyConsumerIdsChangedEnable: c.notifyConsumerIdsChangedEnable,
-    retryMaxTimes: c.retryMaxTimes,
-    retryQueueNums: c.retryQueueNums,
-    whichBrokerWhenConsumeSlowly: c.whichBrokerWhenConsumeSlowly,
-  };
-}
 
 /** The broker's consumer-group table. */
 export class SubscriptionGroupManager {

@@ -7,7 +7,12 @@
  * @module
  */
 
-import { decodeJsonBody } from "../protocol/bodies.ts";
+import {
+  decodeJsonBody,
+  readSubscriptionGroupConfig,
+  type SubscriptionGroupConfig,
+  subscriptionGroupJson,
+} from "../protocol/bodies.ts";
 
 /** A queue of a topic on a broker (`MessageQueue.java`). */
 export interface QueueRef {
@@ -70,18 +75,8 @@ export interface ConsumerConnection {
   consumeFromWhere: string;
 }
 
-/** SubscriptionGroupConfig. */
-export interface GroupConfig {
-  groupName: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  retryQueueNums: number;
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-}
+/** SubscriptionGroupConfig (shared with the broker, in `protocol/bodies.ts`). */
+export type GroupConfig = SubscriptionGroupConfig;
 
 /** StatsSnapshot of BrokerStatsData. */
 export interface StatsWindow {
@@ -112,9 +107,6 @@ function str(value: unknown, fallback = ""): string {
   return typeof value === "string" ? value : value === undefined || value === null ? fallback : String(value);
 }
 
-function bool(value: unknown, fallback: boolean): boolean {
-  return typeof value === "boolean" ? value : value === "true" ? true : value === "false" ? false : fallback;
-}
 
 function queueRef(value: unknown): QueueRef {
   const o = object(value);
@@ -244,34 +236,11 @@ export function readResetOffsetBody(bytes: Uint8Array | undefined): (QueueRef & 
 
 /** Reads one SubscriptionGroupConfig. */
 export function readGroupConfig(value: unknown, name = ""): GroupConfig {
-  const o = object(value);
-  return {
-    groupName: str(o.groupName, name) || name,
-    consumeEnable: bool(o.consumeEnable, true),
-    consumeFromMinEnable: bool(o.consumeFromMinEnable, true),
-    consumeBroadcastEnable: bool(o.consumeBroadcastEnable, true),
-    retryQueueNums: num(o.retryQueueNums, 1),
-    retryMaxTimes: num(o.retryMaxTimes, 16),
-    brokerId: num(o.brokerId, 0),
-    whichBrokerWhenConsumeSlowly: num(o.whichBrokerWhenConsumeSlowly, 1),
-    notifyConsumerIdsChangedEnable: bool(o.notifyConsumerIdsChangedEnable, true),
-  };
+  return readSubscriptionGroupConfig(value, name);
 }
 
 /** A SubscriptionGroupConfig in fastjson's field order (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP body). */
-export function groupConfigJson(c: GroupConfig): Record<string, unknown> {
-  return {
-    brokerId: c.brokerId,
-    consumeBroadcastEnable: c.consumeBroadcastEnable,
-    consumeEnable: c.consumeEnable,
-    consumeFromMinEnable: c.consumeFromMinEnable,
-    groupName: c.groupName,
-    notifyConsumerIdsChangedEnable: c.notifyConsumerIdsChangedEnable,
-    retryMaxTimes: c.retryMaxTimes,
-    retryQueueNums: c.retryQueueNums,
-    whichBrokerWhenConsumeSlowly: c.whichBrokerWhenConsumeSlowly,
-  };
-}
+export const groupConfigJson = subscriptionGroupJson;
 
 /** Reads a SubscriptionGroupWrapper (GET_ALL_SUBSCRIPTIONGROUP_CONFIG). */
 export function readSubscriptionGroupWrapper(bytes: Uint8Array | undefined): GroupConfig[] {
