@@ -107,7 +107,6 @@ function str(value: unknown, fallback = ""): string {
   return typeof value === "string" ? value : value === undefined || value === null ? fallback : String(value);
 }
 
-
 function queueRef(value: unknown): QueueRef {
   const o = object(value);
   return { topic: str(o.topic), brokerName: str(o.brokerName), queueId: num(o.queueId) };
