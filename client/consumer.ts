@@ -48,7 +48,7 @@ import {
   RETRY_TOPIC_PREFIX,
   retryTopic,
 } from "./message.ts";
-import { LocalFileOffsetStore, OFFSET_NONE, type OffsetStore, RemoteOffsetStore } from "./offset_store.ts";
+import { OFFSET_NONE, type OffsetStore, offsetStoreFor } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
 import { Producer } from "./producer.ts";
 import { allocateAveragely, type AllocateStrategy, computeAssignment } from "./rebalance.ts";
@@ -289,18 +289,7 @@ export class PushConsumer implements ConsumerMember, AsyncIterable<ReceivedMessa
     this.#pullDelayOnErrorMs = positiveInteger(options.pullDelayOnErrorMs ?? 3000, "pullDelayOnErrorMs");
     this.#shutdownTimeoutMs = positiveInteger(options.shutdownTimeoutMs ?? 10000, "shutdownTimeoutMs");
     this.#workers = new Semaphore(positiveInteger(options.consumeConcurrency ?? 20, "consumeConcurrency", 1024));
-    this.#store = this.#model === "BROADCASTING"
-      ? new LocalFileOffsetStore({
-        dir: options.offsetStoreDir,
-        clientId: this.#instance.clientId,
-        group: this.group,
-        logger: this.#instance.logger,
-      })
-      : new RemoteOffsetStore({
-        query: (queue) => this.#instance.queryConsumerOffset(this.group, queue),
-        commit: (queue, queueOffset, oneway) =>
-          this.#instance.updateConsumerOffset(this.group, queue, queueOffset, oneway),
-      }, this.#instance.logger);
+    this.#store = offsetStoreFor(this.#model, this.#instance, this.group, options.offsetStoreDir);
     const warn = (what: string) => (error: unknown) =>
       this.#instance.logger.warn(what, { group: this.group, error: errorText(error) });
     this.#rebalancer = new Periodic(

@@ -31,7 +31,7 @@ import {
   queueKey,
   type ReceivedMessage,
 } from "./message.ts";
-import { LocalFileOffsetStore, OFFSET_NONE, type OffsetStore, RemoteOffsetStore } from "./offset_store.ts";
+import { OFFSET_NONE, type OffsetStore, offsetStoreFor } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
 import { allocateAveragely, type AllocateStrategy, computeAssignment } from "./rebalance.ts";
 import { parseSubscription, type Subscription, subscriptionJson } from "./subscription.ts";
@@ -170,18 +170,7 @@ export class LitePullConsumer implements ConsumerMember, AsyncIterable<ReceivedM
     this.#suspendMs = positiveInteger(options.brokerSuspendMaxMs ?? 20000, "brokerSuspendMaxMs");
     this.#pullDelayOnErrorMs = positiveInteger(options.pullDelayOnErrorMs ?? 1000, "pullDelayOnErrorMs");
     this.#strategy = options.allocateStrategy ?? allocateAveragely;
-    this.#store = this.#model === "BROADCASTING"
-      ? new LocalFileOffsetStore({
-        dir: options.offsetStoreDir,
-        clientId: this.#instance.clientId,
-        group: this.group,
-        logger: this.#instance.logger,
-      })
-      : new RemoteOffsetStore({
-        query: (queue) => this.#instance.queryConsumerOffset(this.group, queue),
-        commit: (queue, queueOffset, oneway) =>
-          this.#instance.updateConsumerOffset(this.group, queue, queueOffset, oneway),
-      }, this.#instance.logger);
+    this.#store = offsetStoreFor(this.#model, this.#instance, this.group, options.offsetStoreDir);
     const warn = (what: string) => (error: unknown) =>
       this.#instance.logger.warn(what, { group: this.group, error: errorText(error) });
     this.#rebalancer = new Periodic(

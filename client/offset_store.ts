@@ -316,3 +316,30 @@ export class LocalFileOffsetStore implements OffsetStore {
     return [];
   }
 }
+
+/** What {@linkcode offsetStoreFor} needs from the client instance. */
+export interface OffsetStoreHost {
+  clientId: string;
+  logger: Logger;
+  queryConsumerOffset(group: string, queue: MessageQueue): Promise<number | undefined>;
+  updateConsumerOffset(group: string, queue: MessageQueue, queueOffset: number, oneway: boolean): Promise<void>;
+}
+
+/**
+ * The offset store of a consumer: local files for broadcasting (every member keeps its own
+ * progress), the broker for clustering (the group shares it).
+ */
+export function offsetStoreFor(
+  model: "CLUSTERING" | "BROADCASTING",
+  host: OffsetStoreHost,
+  group: string,
+  offsetStoreDir: string | undefined,
+): OffsetStore {
+  if (model === "BROADCASTING") {
+    return new LocalFileOffsetStore({ dir: offsetStoreDir, clientId: host.clientId, group, logger: host.logger });
+  }
+  return new RemoteOffsetStore({
+    query: (queue) => host.queryConsumerOffset(group, queue),
+    commit: (queue, queueOffset, oneway) => host.updateConsumerOffset(group, queue, queueOffset, oneway),
+  }, host.logger);
+}
