@@ -10,6 +10,7 @@ import { createResponse, type RemotingCommand, RESPONSE_FLAG, SerializeType } fr
 import { decodeFrameContent, encodeFrameParts, FrameDecoder, jsonHeaderText } from "../protocol/frame.ts";
 import { readHeader } from "../protocol/header.ts";
 import { parseProperties } from "../protocol/message.ts";
+import { SEND_SCHEMA } from "../broker/processors/send_message.ts";
 
 const encoder = new TextEncoder();
 
@@ -70,21 +71,6 @@ const requestBurst = (() => {
 })();
 const binaryRequestFrame = frameOf({ ...SEND_V2_REQUEST, serializeType: SerializeType.ROCKETMQ });
 
-const SEND_SCHEMA = {
-  producerGroup: "string",
-  topic: "string",
-  defaultTopic: "string",
-  defaultTopicQueueNums: "int",
-  queueId: "int",
-  sysFlag: "int",
-  bornTimestamp: "long",
-  flag: "int",
-  properties: "string?",
-  reconsumeTimes: "int?",
-  unitMode: "boolean?",
-  batch: "boolean?",
-  maxReconsumeTimes: "int?",
-} as const;
 const longFields: Record<string, string> = {
   producerGroup: "BenchProducerGroup",
   topic: "Bench_produce_mk2abc12",

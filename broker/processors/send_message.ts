@@ -47,7 +47,7 @@ import {
 import { bornHostOf, type BrokerServices } from "./context.ts";
 
 /** SEND_MESSAGE's header (long field names). */
-const SEND_SCHEMA = {
+export const SEND_SCHEMA = {
   producerGroup: "string",
   topic: "string",
   defaultTopic: "string",
