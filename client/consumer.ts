@@ -51,7 +51,7 @@ import {
 import { OFFSET_NONE, type OffsetStore, offsetStoreFor } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
 import { Producer } from "./producer.ts";
-import { allocateAveragely, type AllocateStrategy, computeAssignment } from "./rebalance.ts";
+import { allocateAveragely, type AllocateStrategy, rebalanceTopics } from "./rebalance.ts";
 import { parseSubscription, type Subscription, subscriptionJson } from "./subscription.ts";
 
 /** What a handler reports. */
@@ -608,25 +608,12 @@ export class PushConsumer implements ConsumerMember, AsyncIterable<ReceivedMessa
 
   async #rebalance(): Promise<void> {
     if (this.#state !== "running") return;
-    const source = {
-      subscribeQueues: async (topic: string) => {
-        const routes = this.#instance.routes;
-        if (!routes.subscribeQueues(topic)) await routes.update(topic);
-        return routes.subscribeQueues(topic);
-      },
-      consumerIds: (topic: string) => this.#instance.consumerIds(topic, this.group),
-    };
-    for (const topic of this.#subscriptions.keys()) {
-      try {
-        const assigned = await computeAssignment(
-          { topic, group: this.group, clientId: this.clientId, model: this.#model, strategy: this.#strategy },
-          source,
-        );
-        if (assigned) await this.#applyAssignment(topic, assigned);
-      } catch (error) {
-        this.#instance.logger.warn("Cannot rebalance topic", { group: this.group, topic, error: errorText(error) });
-      }
-    }
+    await rebalanceTopics(
+      this.#instance,
+      { group: this.group, clientId: this.clientId, model: this.#model, strategy: this.#strategy },
+      this.#subscriptions.keys(),
+      (topic, assigned) => this.#applyAssignment(topic, assigned),
+    );
     for (const [key, entry] of this.#table) {
       if (!this.#subscriptions.has(entry.pq.queue.topic)) await this.#removeQueue(key, entry);
     }

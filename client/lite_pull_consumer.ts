@@ -33,7 +33,7 @@ import {
 } from "./message.ts";
 import { OFFSET_NONE, type OffsetStore, offsetStoreFor } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
-import { allocateAveragely, type AllocateStrategy, computeAssignment } from "./rebalance.ts";
+import { allocateAveragely, type AllocateStrategy, rebalanceTopics } from "./rebalance.ts";
 import { parseSubscription, type Subscription, subscriptionJson } from "./subscription.ts";
 
 /** Options for {@linkcode LitePullConsumer}. */
@@ -468,25 +468,12 @@ export class LitePullConsumer implements ConsumerMember, AsyncIterable<ReceivedM
 
   async #rebalance(): Promise<void> {
     if (this.#state !== "running" || this.#mode !== "subscribe") return;
-    const source = {
-      subscribeQueues: async (topic: string) => {
-        const routes = this.#instance.routes;
-        if (!routes.subscribeQueues(topic)) await routes.update(topic);
-        return routes.subscribeQueues(topic);
-      },
-      consumerIds: (topic: string) => this.#instance.consumerIds(topic, this.group),
-    };
-    for (const topic of this.#subscriptions.keys()) {
-      try {
-        const assigned = await computeAssignment(
-          { topic, group: this.group, clientId: this.clientId, model: this.#model, strategy: this.#strategy },
-          source,
-        );
-        if (assigned) await this.#applyAssignment(topic, assigned);
-      } catch (error) {
-        this.#instance.logger.warn("Cannot rebalance topic", { group: this.group, topic, error: errorText(error) });
-      }
-    }
+    await rebalanceTopics(
+      this.#instance,
+      { group: this.group, clientId: this.clientId, model: this.#model, strategy: this.#strategy },
+      this.#subscriptions.keys(),
+      (topic, assigned) => this.#applyAssignment(topic, assigned),
+    );
   }
 
   /** Makes the assigned set of `topic` (or of everything, when undefined) equal to `queues`. */

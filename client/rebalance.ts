@@ -13,6 +13,7 @@
  * @module
  */
 
+import { errorText, type Logger } from "./_log.ts";
 import type { MessageModel } from "./client_instance.ts";
 import { compareQueues, type MessageQueue, queueKey } from "./message.ts";
 
@@ -132,4 +133,38 @@ export async function computeAssignment(
     }
   }
   return result;
+}
+
+/** What {@linkcode rebalanceTopics} needs from the client instance. */
+export interface RebalanceHost {
+  routes: { subscribeQueues(topic: string): MessageQueue[] | undefined; update(topic: string): Promise<unknown> };
+  consumerIds(topic: string, group: string): Promise<readonly string[] | undefined>;
+  logger: Logger;
+}
+
+/**
+ * Recomputes this client's queues for each topic (fetching a route first if unknown) and hands
+ * each assignment to `apply`; a topic that fails is logged and the others still rebalance.
+ */
+export async function rebalanceTopics(
+  host: RebalanceHost,
+  request: Omit<AssignmentRequest, "topic">,
+  topics: Iterable<string>,
+  apply: (topic: string, assigned: MessageQueue[]) => Promise<void>,
+): Promise<void> {
+  const source: AssignmentSource = {
+    subscribeQueues: async (topic) => {
+      if (!host.routes.subscribeQueues(topic)) await host.routes.update(topic);
+      return host.routes.subscribeQueues(topic);
+    },
+    consumerIds: (topic) => host.consumerIds(topic, request.group),
+  };
+  for (const topic of topics) {
+    try {
+      const assigned = await computeAssignment({ ...request, topic }, source);
+      if (assigned) await apply(topic, assigned);
+    } catch (error) {
+      host.logger.warn("Cannot rebalance topic", { group: request.group, topic, error: errorText(error) });
+    }
+  }
 }
